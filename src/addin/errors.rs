@@ -1,0 +1,302 @@
+//! Errors of the `Bot` object and their texts for 1C, in English or Russian.
+//! Each text says what happened and what to do; none holds the token.
+
+use crate::telegram::{self, ConfigError};
+
+/// The language of error texts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Ru,
+}
+
+impl Lang {
+    /// Russian for a code such as `ru` or `ru_RU`, English otherwise.
+    pub fn from_code(code: &str) -> Lang {
+        if code.trim().to_ascii_lowercase().starts_with("ru") {
+            Lang::Ru
+        } else {
+            Lang::En
+        }
+    }
+
+    fn pick(self, en: String, ru: String) -> String {
+        match self {
+            Lang::En => en,
+            Lang::Ru => ru,
+        }
+    }
+}
+
+/// The name of a parameter or property in both languages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Name {
+    pub en: &'static str,
+    pub ru: &'static str,
+}
+
+impl Name {
+    fn get(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.en,
+            Lang::Ru => self.ru,
+        }
+    }
+}
+
+/// A kind of value a parameter takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expected {
+    String,
+    Number,
+    /// A number or a string (chat ids).
+    NumberOrString,
+}
+
+impl Expected {
+    fn text(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Expected::String, Lang::En) => "String",
+            (Expected::String, Lang::Ru) => "Строка",
+            (Expected::Number, Lang::En) => "Number",
+            (Expected::Number, Lang::Ru) => "Число",
+            (Expected::NumberOrString, Lang::En) => "Number or String",
+            (Expected::NumberOrString, Lang::Ru) => "Число или Строка",
+        }
+    }
+}
+
+/// The 1C type of a value that was passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Got {
+    Undefined,
+    Null,
+    Boolean,
+    Number,
+    Date,
+    String,
+    BinaryData,
+    /// A variant type 1C does not pass, by its `vt` code.
+    Other(u16),
+}
+
+impl Got {
+    fn text(self, lang: Lang) -> String {
+        let (en, ru) = match self {
+            Got::Undefined => ("Undefined", "Неопределено"),
+            Got::Null => ("Null", "Null"),
+            Got::Boolean => ("Boolean", "Булево"),
+            Got::Number => ("Number", "Число"),
+            Got::Date => ("Date", "Дата"),
+            Got::String => ("String", "Строка"),
+            Got::BinaryData => ("BinaryData", "ДвоичныеДанные"),
+            Got::Other(vt) => {
+                return lang.pick(
+                    format!("unsupported (vt={vt})"),
+                    format!("неподдерживаемого (vt={vt})"),
+                )
+            }
+        };
+        lang.pick(en.into(), ru.into())
+    }
+}
+
+/// Why a value was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Invalid {
+    /// The string holds a lone UTF-16 surrogate.
+    BrokenUnicode,
+    /// The string holds a NUL character.
+    Nul,
+    /// The number is not within `min..=max` or not whole.
+    Range { min: i64, max: i64 },
+    /// The API address is not an http(s) URL.
+    ApiUrl,
+    /// The proxy address is not usable.
+    Proxy,
+    /// The token is not `<digits>:<secret>`.
+    TokenShape,
+    /// Not a chat id (a number, or a string with digits or `@username`).
+    ChatId,
+    /// Not a JSON object (`Options`).
+    JsonObject(String),
+    /// A free-form reason (debug hooks).
+    Other(String),
+}
+
+/// An error of a call on the `Bot` object.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AddinError {
+    /// A value of the wrong 1C type.
+    WrongType {
+        name: Name,
+        expected: Expected,
+        got: Got,
+    },
+    /// A value of the right type that cannot be used.
+    Invalid { name: Name, why: Invalid },
+    /// A property that cannot be written.
+    ReadOnly(Name),
+    /// No token was set before a call that needs it.
+    TokenNotSet,
+    /// The Bot API call failed.
+    Telegram(telegram::Error),
+    /// A bug inside the add-in (a caught panic); the object is still usable.
+    Internal(String),
+}
+
+impl AddinError {
+    /// The text of the 1C exception.
+    pub fn text(&self, lang: Lang) -> String {
+        match self {
+            AddinError::WrongType { name, expected, got } => lang.pick(
+                format!(
+                    "Parameter '{}' must be {}, but {} was passed.",
+                    name.get(lang),
+                    expected.text(lang),
+                    got.text(lang)
+                ),
+                format!(
+                    "Параметр '{}' должен иметь тип {}, а передано значение типа {}.",
+                    name.get(lang),
+                    expected.text(lang),
+                    got.text(lang)
+                ),
+            ),
+            AddinError::Invalid { name, why } => invalid_text(lang, name.get(lang), why),
+            AddinError::ReadOnly(name) => lang.pick(
+                format!("Property '{}' is read-only.", name.en),
+                format!("Свойство '{}' доступно только для чтения.", name.ru),
+            ),
+            AddinError::TokenNotSet => lang.pick(
+                "The bot token is not set. Set the Token property first (the token comes from @BotFather).".into(),
+                "Не задан токен бота. Сначала установите свойство Токен (токен выдаёт @BotFather).".into(),
+            ),
+            AddinError::Telegram(e) => telegram_text(lang, e),
+            AddinError::Internal(detail) => lang.pick(
+                format!("Internal error in the Telegram add-in: {detail}. The object is still usable; please report this error."),
+                format!("Внутренняя ошибка внешней компоненты Telegram: {detail}. Объект можно использовать дальше; сообщите об этой ошибке разработчикам."),
+            ),
+        }
+    }
+}
+
+fn invalid_text(lang: Lang, name: &str, why: &Invalid) -> String {
+    match why {
+        Invalid::BrokenUnicode => lang.pick(
+            format!("Parameter '{name}' holds a broken character (a lone UTF-16 surrogate). Check where the text comes from."),
+            format!("Параметр '{name}' содержит испорченный символ (одиночный суррогат UTF-16). Проверьте источник текста."),
+        ),
+        Invalid::Nul => lang.pick(
+            format!("Parameter '{name}' holds a NUL character (Символ(0)); remove it."),
+            format!("Параметр '{name}' содержит символ NUL (Символ(0)); уберите его."),
+        ),
+        Invalid::Range { min, max } => lang.pick(
+            format!("Parameter '{name}' must be a whole number from {min} to {max}."),
+            format!("Параметр '{name}' должен быть целым числом от {min} до {max}."),
+        ),
+        Invalid::ApiUrl => lang.pick(
+            format!("'{name}' must be an address starting with https:// or http://, e.g. https://api.telegram.org."),
+            format!("'{name}' должен быть адресом, начинающимся с https:// или http://, например https://api.telegram.org."),
+        ),
+        Invalid::Proxy => lang.pick(
+            format!("'{name}' must be empty or an address like http://host:3128, https://host:443 or socks5://user:password@host:1080."),
+            format!("'{name}' должен быть пустым или адресом вида http://host:3128, https://host:443 или socks5://user:password@host:1080."),
+        ),
+        Invalid::TokenShape => lang.pick(
+            format!("'{name}' does not look like a bot token (digits, a colon, then letters and digits, e.g. 123456:ABC-DEF). Copy it from @BotFather."),
+            format!("'{name}' не похож на токен бота (цифры, двоеточие, затем буквы и цифры, например 123456:ABC-DEF). Скопируйте его у @BotFather."),
+        ),
+        Invalid::ChatId => lang.pick(
+            format!("Parameter '{name}' must be a chat id (a number such as 123456789 or -1001234567890) or a channel name such as @news."),
+            format!("Параметр '{name}' должен быть идентификатором чата (число, например 123456789 или -1001234567890) или именем канала вида @news."),
+        ),
+        Invalid::JsonObject(detail) => lang.pick(
+            format!("Parameter '{name}' must be a JSON object, e.g. {{\"parse_mode\": \"HTML\"}} ({detail})."),
+            format!("Параметр '{name}' должен быть JSON-объектом, например {{\"parse_mode\": \"HTML\"}} ({detail})."),
+        ),
+        Invalid::Other(reason) => lang.pick(
+            format!("Parameter '{name}': {reason}."),
+            format!("Параметр '{name}': {reason}."),
+        ),
+    }
+}
+
+fn telegram_text(lang: Lang, error: &telegram::Error) -> String {
+    use telegram::Error as E;
+    match error {
+        E::Api { method, code: 401, .. } => lang.pick(
+            format!("Telegram rejected the bot token ({method}: 401 Unauthorized). Check the Token property; @BotFather shows the current token."),
+            format!("Telegram отклонил токен бота ({method}: 401 Unauthorized). Проверьте свойство Токен; действующий токен показывает @BotFather."),
+        ),
+        E::Api { method, code: 404, description, .. } => lang.pick(
+            format!("Telegram answered {method}: 404 {description}. The token is malformed or ApiUrl does not point to a Bot API server."),
+            format!("Telegram ответил {method}: 404 {description}. Токен имеет неверный вид, или АдресAPI указывает не на сервер Bot API."),
+        ),
+        E::Api { method, code: 403, description, .. } if description.contains("blocked") => lang.pick(
+            format!("{method}: the user has blocked the bot (403 {description}). The message can be delivered only after the user unblocks the bot."),
+            format!("{method}: пользователь заблокировал бота (403 {description}). Доставить сообщение можно, только когда пользователь разблокирует бота."),
+        ),
+        E::Api { method, code: 400, description, .. } if description.contains("chat not found") => lang.pick(
+            format!("{method}: chat not found (400 {description}). The user has not pressed Start in the bot yet, or the chat id is wrong."),
+            format!("{method}: чат не найден (400 {description}). Пользователь ещё не нажал «Запустить» в боте, или идентификатор чата неверен."),
+        ),
+        E::Api { method, code: 429, parameters, .. } => {
+            let wait = parameters.retry_after.unwrap_or(1);
+            lang.pick(
+                format!("{method}: too many requests (429). Telegram asks to wait {wait} s before the next one."),
+                format!("{method}: слишком много запросов (429). Telegram просит подождать {wait} с перед следующим."),
+            )
+        }
+        E::Api { method, code, description, .. } => lang.pick(
+            format!("Telegram refused {method}: {code} {description}."),
+            format!("Telegram отклонил {method}: {code} {description}."),
+        ),
+        E::Connect { host, detail } => lang.pick(
+            format!("Cannot connect to {host}: {detail}. Check ApiUrl, Proxy and the network (Telegram may be blocked: set Proxy)."),
+            format!("Не удалось подключиться к {host}: {detail}. Проверьте АдресAPI, Прокси и сеть (Telegram может быть заблокирован: задайте Прокси)."),
+        ),
+        E::Timeout { host, seconds } => lang.pick(
+            format!("No answer from {host} within {seconds} s. Check the network or raise Timeout."),
+            format!("Нет ответа от {host} за {seconds} с. Проверьте сеть или увеличьте Таймаут."),
+        ),
+        E::Tls { host, detail } => lang.pick(
+            format!("Secure connection to {host} failed: {detail}. Check the system certificates, or the proxy that intercepts HTTPS."),
+            format!("Не удалось установить защищённое соединение с {host}: {detail}. Проверьте сертификаты системы или прокси, перехватывающий HTTPS."),
+        ),
+        E::BadResponse { method, status, detail } => lang.pick(
+            format!("{method}: the server's answer is not a Bot API answer (HTTP {status}: {detail}). Check ApiUrl and Proxy."),
+            format!("{method}: ответ сервера не похож на ответ Bot API (HTTP {status}: {detail}). Проверьте АдресAPI и Прокси."),
+        ),
+        E::Config(ConfigError::ApiUrl(_)) => invalid_text(lang, lang.pick("ApiUrl".into(), "АдресAPI".into()).as_str(), &Invalid::ApiUrl),
+        E::Config(ConfigError::Proxy(_)) => invalid_text(lang, lang.pick("Proxy".into(), "Прокси".into()).as_str(), &Invalid::Proxy),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_codes() {
+        assert_eq!(Lang::from_code("ru"), Lang::Ru);
+        assert_eq!(Lang::from_code("ru_RU"), Lang::Ru);
+        assert_eq!(Lang::from_code("en"), Lang::En);
+        assert_eq!(Lang::from_code(""), Lang::En);
+    }
+
+    #[test]
+    fn wrong_type_names_the_parameter_and_type() {
+        let e = AddinError::WrongType {
+            name: Name {
+                en: "Text",
+                ru: "Текст",
+            },
+            expected: Expected::String,
+            got: Got::Number,
+        };
+        assert!(e.text(Lang::Ru).contains("'Текст'") && e.text(Lang::Ru).contains("Строка"));
+        assert!(e.text(Lang::En).contains("'Text'") && e.text(Lang::En).contains("String"));
+    }
+}

@@ -1,0 +1,206 @@
+//! The `Bot` object's one table of members: English and Russian names,
+//! parameters and their defaults. Everything 1C sees is declared here.
+
+/// A property of the object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PropId {
+    Version,
+    Token,
+    ApiUrl,
+    Proxy,
+    Timeout,
+    LastError,
+}
+
+/// A method of the object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MethodId {
+    GetMe,
+    SendMessage,
+    /// Debug builds only: makes the add-in panic at a chosen entry point.
+    #[cfg(debug_assertions)]
+    DebugPanic,
+    /// Debug builds only: raises one external event through the normal path.
+    #[cfg(debug_assertions)]
+    DebugEvent,
+}
+
+/// A property row.
+pub struct PropSpec {
+    pub id: PropId,
+    pub en: &'static str,
+    pub ru: &'static str,
+    pub readable: bool,
+    pub writable: bool,
+}
+
+/// The default of an optional parameter.
+#[derive(Clone, Copy, Debug)]
+pub enum Default {
+    /// `Неопределено`.
+    Undefined,
+}
+
+/// A parameter row.
+pub struct ParamSpec {
+    pub en: &'static str,
+    pub ru: &'static str,
+    /// `None` for a required parameter.
+    pub default: Option<Default>,
+}
+
+/// A method row.
+pub struct MethodSpec {
+    pub id: MethodId,
+    pub en: &'static str,
+    pub ru: &'static str,
+    pub params: &'static [ParamSpec],
+    pub returns: bool,
+}
+
+const fn prop(
+    id: PropId,
+    en: &'static str,
+    ru: &'static str,
+    readable: bool,
+    writable: bool,
+) -> PropSpec {
+    PropSpec {
+        id,
+        en,
+        ru,
+        readable,
+        writable,
+    }
+}
+
+const fn required(en: &'static str, ru: &'static str) -> ParamSpec {
+    ParamSpec {
+        en,
+        ru,
+        default: None,
+    }
+}
+
+const fn optional(en: &'static str, ru: &'static str) -> ParamSpec {
+    ParamSpec {
+        en,
+        ru,
+        default: Some(Default::Undefined),
+    }
+}
+
+/// Every property, in the order 1C numbers them.
+pub static PROPS: &[PropSpec] = &[
+    prop(PropId::Version, "Version", "Версия", true, false),
+    prop(PropId::Token, "Token", "Токен", true, true),
+    prop(PropId::ApiUrl, "ApiUrl", "АдресAPI", true, true),
+    prop(PropId::Proxy, "Proxy", "Прокси", true, true),
+    prop(PropId::Timeout, "Timeout", "Таймаут", true, true),
+    prop(
+        PropId::LastError,
+        "LastError",
+        "ПоследняяОшибка",
+        true,
+        false,
+    ),
+];
+
+/// Every method, in the order 1C numbers them.
+pub static METHODS: &[MethodSpec] = &[
+    MethodSpec {
+        id: MethodId::GetMe,
+        en: "GetMe",
+        ru: "ПолучитьИнформациюБота",
+        params: &[],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::SendMessage,
+        en: "SendMessage",
+        ru: "ОтправитьСообщение",
+        params: &[
+            required("ChatId", "ИдЧата"),
+            required("Text", "Текст"),
+            optional("Options", "Параметры"),
+        ],
+        returns: true,
+    },
+    #[cfg(debug_assertions)]
+    MethodSpec {
+        id: MethodId::DebugPanic,
+        en: "DebugPanic",
+        ru: "ОтладкаПаника",
+        params: &[required("Where", "Где")],
+        returns: false,
+    },
+    #[cfg(debug_assertions)]
+    MethodSpec {
+        id: MethodId::DebugEvent,
+        en: "DebugEvent",
+        ru: "ОтладкаСобытие",
+        params: &[required("Message", "Сообщение"), optional("Data", "Данные")],
+        returns: true,
+    },
+];
+
+/// Finds a row by either name, ignoring letter case (Cyrillic included).
+pub fn find<T>(rows: &[T], name: &str, names: impl Fn(&T) -> [&'static str; 2]) -> Option<usize> {
+    let wanted = name.to_lowercase();
+    rows.iter()
+        .position(|row| names(row).iter().any(|n| n.to_lowercase() == wanted))
+}
+
+/// The name for alias 0 (English) or 1 (Russian).
+pub fn alias_name(en: &'static str, ru: &'static str, alias: usize) -> Option<&'static str> {
+    match alias {
+        0 => Some(en),
+        1 => Some(ru),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_in_both_languages() {
+        let mut seen = std::collections::HashSet::new();
+        for (en, ru) in PROPS
+            .iter()
+            .map(|p| (p.en, p.ru))
+            .chain(METHODS.iter().map(|m| (m.en, m.ru)))
+        {
+            assert!(seen.insert(en.to_lowercase()), "{en}");
+            assert!(seen.insert(ru.to_lowercase()), "{ru}");
+        }
+    }
+
+    #[test]
+    fn finds_cyrillic_in_any_case() {
+        let names = |p: &PropSpec| [p.en, p.ru];
+        assert_eq!(find(PROPS, "ТОКЕН", names), Some(1));
+        assert_eq!(find(PROPS, "адресapi", names), Some(2));
+        assert_eq!(find(PROPS, "lasterror", names), Some(5));
+        assert_eq!(find(PROPS, "nothing", names), None);
+    }
+
+    #[test]
+    fn optional_parameters_come_last() {
+        for m in METHODS {
+            let first_optional = m
+                .params
+                .iter()
+                .position(|p| p.default.is_some())
+                .unwrap_or(m.params.len());
+            assert!(
+                m.params[first_optional..]
+                    .iter()
+                    .all(|p| p.default.is_some()),
+                "{}",
+                m.en
+            );
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The 1C-facing `Bot` object: its member table, parameter conversion and
+//! errors turned into exception texts.
+
+mod bot;
+mod errors;
+mod events;
+mod members;
+mod params;
+
+use crate::ffi::AddinObject;
+
+pub use bot::{Bot, CLASS_NAME};
+
+/// The names `GetClassNames` returns, NUL-terminated UTF-16 (`Bot`).
+pub static CLASS_NAMES: &[u16] = &addin1c::utf16_null!("Bot");
+
+/// Creates the object for a class name, as `GetClassObject` asks.
+pub fn create(class: &str) -> Option<Box<dyn AddinObject>> {
+    (class.eq_ignore_ascii_case(CLASS_NAME)).then(|| Box::new(Bot::new()) as Box<dyn AddinObject>)
+}

@@ -1,0 +1,242 @@
+//! A blocking Bot API client over one keep-alive `ureq` agent.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::error::{ConfigError, Error, ResponseParameters};
+use super::token::Token;
+
+/// The public Bot API server.
+pub const DEFAULT_API_URL: &str = "https://api.telegram.org";
+
+/// How a client connects.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientConfig {
+    /// The bot's token.
+    pub token: Token,
+    /// `https://api.telegram.org`, a self-hosted server, or a sandbox.
+    pub api_url: String,
+    /// Empty for a direct connection, else `http://`, `https://` or `socks5://` with optional user:password.
+    pub proxy: String,
+    /// The whole-request timeout.
+    pub timeout: Duration,
+}
+
+/// A Bot API client. Cheap to call repeatedly: the connection is reused.
+pub struct Client {
+    agent: ureq::Agent,
+    config: ClientConfig,
+    host: String,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    ok: bool,
+    result: Option<Value>,
+    error_code: Option<i64>,
+    description: Option<String>,
+    parameters: Option<ResponseParameters>,
+}
+
+/// Checks an API address and returns it without a trailing slash.
+pub fn normalize_api_url(url: &str) -> Result<String, ConfigError> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or_else(|| ConfigError::ApiUrl(url.to_owned()))?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ConfigError::ApiUrl(url.to_owned()));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Checks a proxy address (empty means none).
+pub fn check_proxy(url: &str) -> Result<Option<ureq::Proxy>, ConfigError> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Ok(None);
+    }
+    let scheme_ok = [
+        "http://",
+        "https://",
+        "socks5://",
+        "socks5h://",
+        "socks4://",
+    ]
+    .iter()
+    .any(|s| url.to_ascii_lowercase().starts_with(s));
+    if !scheme_ok {
+        return Err(ConfigError::Proxy(without_userinfo(url)));
+    }
+    ureq::Proxy::new(url)
+        .map(Some)
+        .map_err(|_| ConfigError::Proxy(without_userinfo(url)))
+}
+
+/// Hides `user:password@` in a URL, for messages.
+pub fn without_userinfo(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}***@{}", &url[..scheme_end + 3], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn host_of(api_url: &str) -> String {
+    let rest = api_url.split_once("://").map_or(api_url, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest).to_owned()
+}
+
+impl Client {
+    /// Builds a client; fails only on unusable settings.
+    pub fn new(config: ClientConfig) -> Result<Client, Error> {
+        let api_url = normalize_api_url(&config.api_url).map_err(Error::Config)?;
+        let proxy = check_proxy(&config.proxy).map_err(Error::Config)?;
+        let connect = config.timeout.min(Duration::from_secs(10));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(config.timeout))
+            .timeout_connect(Some(connect))
+            .proxy(proxy)
+            .user_agent("telegram-addin-1c")
+            .build()
+            .into();
+        let host = host_of(&api_url);
+        Ok(Client {
+            agent,
+            config: ClientConfig { api_url, ..config },
+            host,
+        })
+    }
+
+    /// The settings this client was built with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Calls `method` with JSON `params` and returns Telegram's `result`.
+    pub fn call(&self, method: &str, params: &Value) -> Result<Value, Error> {
+        let url = format!(
+            "{}/bot{}/{}",
+            self.config.api_url,
+            self.config.token.expose(),
+            method
+        );
+        let body = serde_json::to_string(params).unwrap_or_else(|_| "{}".to_owned());
+        let response = self
+            .agent
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .send(body)
+            .map_err(|e| self.transport_error(method, e))?;
+        let status = response.status().as_u16();
+        let text = response
+            .into_body()
+            .read_to_string()
+            .map_err(|e| self.transport_error(method, e))?;
+        self.parse(method, status, &text)
+    }
+
+    /// `getMe`: the bot's own User object.
+    pub fn get_me(&self) -> Result<Value, Error> {
+        self.call("getMe", &Value::Object(Default::default()))
+    }
+
+    fn parse(&self, method: &str, status: u16, text: &str) -> Result<Value, Error> {
+        let bad = |detail: String| Error::BadResponse {
+            method: method.to_owned(),
+            status,
+            detail: self.config.token.redact(&detail),
+        };
+        let envelope: Envelope = serde_json::from_str(text).map_err(|_| bad(snippet(text)))?;
+        if envelope.ok {
+            return envelope.result.ok_or_else(|| bad("no result".to_owned()));
+        }
+        Err(Error::Api {
+            method: method.to_owned(),
+            code: envelope.error_code.unwrap_or(i64::from(status)),
+            description: self
+                .config
+                .token
+                .redact(envelope.description.as_deref().unwrap_or("")),
+            parameters: envelope.parameters.unwrap_or_default(),
+        })
+    }
+
+    fn transport_error(&self, method: &str, error: ureq::Error) -> Error {
+        let host = self.host.clone();
+        let detail = self.config.token.redact(&error.to_string());
+        match error {
+            ureq::Error::Timeout(_) => Error::Timeout {
+                host,
+                seconds: self.config.timeout.as_secs(),
+            },
+            ureq::Error::Tls(_)
+            | ureq::Error::NativeTls(_)
+            | ureq::Error::Der(_)
+            | ureq::Error::TlsRequired => Error::Tls { host, detail },
+            ureq::Error::Io(ref io) if io.kind() == std::io::ErrorKind::TimedOut => {
+                Error::Timeout {
+                    host,
+                    seconds: self.config.timeout.as_secs(),
+                }
+            }
+            ureq::Error::HostNotFound
+            | ureq::Error::ConnectionFailed
+            | ureq::Error::ConnectProxyFailed(_)
+            | ureq::Error::Io(_) => Error::Connect { host, detail },
+            _ => Error::BadResponse {
+                method: method.to_owned(),
+                status: 0,
+                detail,
+            },
+        }
+    }
+}
+
+fn snippet(text: &str) -> String {
+    let mut s: String = text.chars().take(200).collect();
+    if s.len() < text.len() {
+        s.push('…');
+    }
+    if s.trim().is_empty() {
+        "empty answer".to_owned()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_urls() {
+        assert_eq!(
+            normalize_api_url("http://127.0.0.1:81/").unwrap(),
+            "http://127.0.0.1:81"
+        );
+        assert_eq!(normalize_api_url(DEFAULT_API_URL).unwrap(), DEFAULT_API_URL);
+        assert!(normalize_api_url("ftp://x").is_err());
+        assert!(normalize_api_url("https://").is_err());
+        assert!(normalize_api_url("api.telegram.org").is_err());
+    }
+
+    #[test]
+    fn proxies() {
+        assert!(check_proxy("").unwrap().is_none());
+        assert!(check_proxy("socks5://u:p@127.0.0.1:1080")
+            .unwrap()
+            .is_some());
+        assert!(check_proxy("http://127.0.0.1:3128").unwrap().is_some());
+        assert_eq!(
+            check_proxy("ftp://u:secret@h:1"),
+            Err(ConfigError::Proxy("ftp://***@h:1".into()))
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! What can go wrong talking to the Bot API. Texts here never hold the token.
+
+use serde::Deserialize;
+use std::fmt;
+
+/// Telegram's `ResponseParameters`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ResponseParameters {
+    /// The group was upgraded to a supergroup with this id.
+    pub migrate_to_chat_id: Option<i64>,
+    /// Seconds to wait before repeating the request (429).
+    pub retry_after: Option<u64>,
+}
+
+/// A failed Bot API call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// Telegram answered `ok: false`.
+    Api {
+        /// The method that was called.
+        method: String,
+        /// `error_code` (usually the HTTP status).
+        code: i64,
+        /// `description`, as Telegram wrote it.
+        description: String,
+        /// `parameters`, when given.
+        parameters: ResponseParameters,
+    },
+    /// The server could not be reached (DNS, refused, reset, proxy).
+    Connect { host: String, detail: String },
+    /// No answer in time.
+    Timeout { host: String, seconds: u64 },
+    /// TLS failed (certificate, handshake).
+    Tls { host: String, detail: String },
+    /// The answer was not a Bot API answer (not JSON, wrong shape, HTTP error page).
+    BadResponse {
+        method: String,
+        status: u16,
+        detail: String,
+    },
+    /// A setting is unusable (address, proxy).
+    Config(ConfigError),
+}
+
+/// A client setting that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// `ApiUrl` is not an http(s) URL.
+    ApiUrl(String),
+    /// `Proxy` is not a proxy URL ureq accepts.
+    Proxy(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Api {
+                method,
+                code,
+                description,
+                ..
+            } => write!(f, "{method}: {code} {description}"),
+            Error::Connect { host, detail } => write!(f, "cannot connect to {host}: {detail}"),
+            Error::Timeout { host, seconds } => write!(f, "no answer from {host} in {seconds} s"),
+            Error::Tls { host, detail } => write!(f, "TLS with {host} failed: {detail}"),
+            Error::BadResponse {
+                method,
+                status,
+                detail,
+            } => {
+                write!(f, "{method}: unexpected answer (HTTP {status}): {detail}")
+            }
+            Error::Config(ConfigError::ApiUrl(url)) => write!(f, "bad API address {url:?}"),
+            Error::Config(ConfigError::Proxy(url)) => write!(f, "bad proxy address {url:?}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,93 @@
+//! Shared helpers for the add-in's end-to-end tests: load the built library
+//! into the 1C platform simulator and point it at the Telegram sandbox.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+pub use onec_simulator::{Component, HostOptions, Library, MemoryReport, Teardown, Value};
+pub use tg_sandbox::{Sandbox, SandboxConfig};
+
+/// The add-in library cargo built next to this test binary
+/// (`target/<profile>/libtelegram_addin.so` or `telegram_addin.dll`).
+pub fn addin_path() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let name = format!(
+        "{}telegram_addin{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    );
+    let path = profile_dir.join(name);
+    assert!(
+        path.exists(),
+        "the add-in is not built at {}",
+        path.display()
+    );
+    path
+}
+
+/// The library, loaded once per test process (as 1C keeps it loaded).
+pub fn library() -> &'static Library {
+    static LIB: OnceLock<Library> = OnceLock::new();
+    LIB.get_or_init(|| Library::load(addin_path()).expect("load the add-in"))
+}
+
+/// A new `Bot` with the given host options.
+pub fn bot_with(options: HostOptions) -> Component {
+    library().create("Bot", options).expect("create Bot")
+}
+
+/// A new `Bot` as a Russian thin client creates it.
+pub fn bot() -> Component {
+    bot_with(HostOptions::default())
+}
+
+/// A new `Bot` with an English interface language.
+pub fn bot_en() -> Component {
+    bot_with(HostOptions {
+        language: "en".into(),
+        locale: "en_US".into(),
+        ..HostOptions::default()
+    })
+}
+
+/// A sandbox with the default bot, and a `Bot` pointed at it.
+pub fn bot_on_sandbox() -> (Sandbox, Component) {
+    let sandbox = Sandbox::start(SandboxConfig::default()).expect("start sandbox");
+    let mut bot = bot();
+    bot.set("Token", Value::str(sandbox.token())).unwrap();
+    bot.set("ApiUrl", Value::str(sandbox.api_url())).unwrap();
+    (sandbox, bot)
+}
+
+/// Tears the object down as 1C does and asserts the memory accounting is clean.
+pub fn finish(bot: Component) {
+    finish_with(bot, Teardown::OneC);
+}
+
+/// Tears the object down in the given style and asserts a clean memory report.
+pub fn finish_with(bot: Component, style: Teardown) -> MemoryReport {
+    let report = bot.teardown(style);
+    assert!(
+        report.is_clean(),
+        "memory accounting after teardown: {report}"
+    );
+    report
+}
+
+/// The string inside a `Value::Str`, or a panic naming what came instead.
+pub fn text(value: Value) -> String {
+    match value {
+        Value::Str(s) => s,
+        other => panic!("expected a string, got {other:?}"),
+    }
+}
+
+/// Parses a JSON string result.
+pub fn json(value: Value) -> serde_json::Value {
+    serde_json::from_str(&text(value)).expect("JSON result")
+}
