@@ -448,6 +448,15 @@ impl Sandbox {
     pub fn create_user(&self, first_name: &str) -> i64 {
         self.with(|w| w.add_user(None, first_name, None, None))
     }
+    /// Creates a user who has never written to a bot: sending to them gets
+    /// 403 "bot can't initiate conversation with a user" until they write.
+    pub fn create_stranger(&self, first_name: &str) -> i64 {
+        self.with(|w| {
+            let id = w.add_user(None, first_name, None, None);
+            w.strangers.insert(id);
+            id
+        })
+    }
     /// Creates a user with a given id (None = generated) and username.
     pub fn create_user_with(
         &self,
@@ -848,7 +857,9 @@ fn serve_conn(sh: &Shared, stream: TcpStream) {
                 let cut = bytes.len() - r.body.len() / 2 - 1;
                 let _ = conn.stream.write_all(&bytes[..cut]);
                 let _ = conn.stream.flush();
-                let _ = conn.stream.shutdown(Shutdown::Both);
+                // SO_LINGER 0: closing the socket now sends a real RST, as a
+                // broken middlebox or a crashed server does, not a clean FIN.
+                let _ = socket2::SockRef::from(&conn.stream).set_linger(Some(Duration::ZERO));
                 return;
             }
             Outcome::Malformed(mut r) => {

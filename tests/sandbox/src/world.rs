@@ -160,6 +160,8 @@ pub struct World {
     pub default_bot: i64,
     pub bots: BTreeMap<i64, Bot>,
     pub users: BTreeMap<i64, UserInfo>,
+    /// Users who never wrote to a bot: bots cannot start a chat with them.
+    pub strangers: HashSet<i64>,
     pub chats: HashMap<ChatKey, Chat>,
     pub files: HashMap<String, StoredFile>,
     pub callbacks: HashMap<String, CallbackInfo>,
@@ -187,6 +189,7 @@ impl World {
             default_bot: 0,
             bots: BTreeMap::new(),
             users: BTreeMap::new(),
+            strangers: HashSet::new(),
             chats: HashMap::new(),
             files: HashMap::new(),
             callbacks: HashMap::new(),
@@ -461,6 +464,12 @@ impl World {
                     .is_some_and(|b| b.blocked_by.contains(&id))
             {
                 return Err(ApiError::new(403, "Forbidden: bot was blocked by the user"));
+            }
+            if sending && self.strangers.contains(&id) {
+                return Err(ApiError::new(
+                    403,
+                    "Forbidden: bot can't initiate conversation with a user",
+                ));
             }
             return Ok(self.ensure_private(bot_id, id));
         }
@@ -815,6 +824,7 @@ impl World {
     ) -> Result<(i64, Value), String> {
         let user = self.user(user_id)?;
         let key = self.user_chat(bot_id, user_id, chat_id)?;
+        self.strangers.remove(&user_id);
         if key.0 != 0 {
             if let Some(b) = self.bots.get(&bot_id) {
                 if b.blocked_by.contains(&user_id) {

@@ -960,3 +960,33 @@ fn control_api_roundtrip() {
     let (_, v) = read(a.get(format!("{base}/control/stats")).call());
     assert_eq!(v["result"]["requests_by_method"]["getMe"], 2);
 }
+
+#[test]
+fn a_bot_cannot_start_a_chat_with_a_user_who_never_wrote() {
+    let sb = start();
+    let (a, base, t) = (agent(), sb.api_url(), sb.token().to_string());
+    let stranger = sb.create_stranger("Pyotr");
+    let (s, v) = call(
+        &a,
+        &base,
+        &t,
+        "sendMessage",
+        json!({"chat_id": stranger, "text": "hi"}),
+    );
+    assert_eq!(
+        (s, v["description"].as_str().unwrap()),
+        (
+            403,
+            "Forbidden: bot can't initiate conversation with a user"
+        )
+    );
+    sb.user_starts(stranger, None).unwrap();
+    let (s, _) = call(
+        &a,
+        &base,
+        &t,
+        "sendMessage",
+        json!({"chat_id": stranger, "text": "hi"}),
+    );
+    assert_eq!(s, 200, "after /start the bot may write");
+}
