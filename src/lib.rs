@@ -8,6 +8,8 @@ use std::ffi::{c_int, c_long, c_void};
 
 pub mod addin;
 mod ffi;
+mod logging;
+pub mod receiving;
 pub mod telegram;
 
 /// Creates an object of the named class; nonzero on success.

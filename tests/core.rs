@@ -13,11 +13,37 @@ const PROPS: &[(&str, &str)] = &[
     ("Proxy", "Прокси"),
     ("Timeout", "Таймаут"),
     ("LastError", "ПоследняяОшибка"),
+    ("MaxRetries", "МаксимумПовторов"),
+    ("ConnectTimeout", "ТаймаутПодключения"),
+    ("LocalServer", "ЛокальныйСервер"),
+    ("LogFile", "ФайлЖурнала"),
+    ("LogLevel", "УровеньЖурнала"),
+    ("MigratedChatId", "НовыйИдЧата"),
+    ("LongPollTimeout", "ТаймаутОжидания"),
+    ("Polling", "ПолучениеЗапущено"),
+    ("StateDir", "КаталогСостояния"),
+    ("WebhookSecret", "СекретWebhook"),
 ];
 
 const METHODS: &[(&str, &str, i64)] = &[
     ("GetMe", "ПолучитьИнформациюБота", 0),
     ("SendMessage", "ОтправитьСообщение", 3),
+    ("SendFile", "ОтправитьФайл", 4),
+    ("AddFile", "ДобавитьФайл", 3),
+    ("CallMethod", "ВызватьМетод", 2),
+    ("AnswerCallbackQuery", "ОтветитьНаНажатие", 3),
+    ("EditMessage", "ИзменитьСообщение", 4),
+    ("DeleteMessage", "УдалитьСообщение", 2),
+    ("DownloadFile", "СкачатьФайл", 1),
+    ("EscapeMarkdown", "ЭкранироватьMarkdown", 1),
+    ("EscapeHtml", "ЭкранироватьHTML", 1),
+    ("StartPolling", "НачатьПолучение", 1),
+    ("StopPolling", "ОстановитьПолучение", 0),
+    ("GetUpdates", "ПолучитьОбновления", 2),
+    ("ConfirmUpdates", "ПодтвердитьОбновления", 1),
+    ("SetWebhook", "УстановитьWebhook", 3),
+    ("DeleteWebhook", "УдалитьWebhook", 1),
+    ("ParseWebhook", "РазобратьWebhook", 2),
 ];
 
 fn flip_case(s: &str) -> String {

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # Prints the executable of one test target.
 test_binary() {
   cargo test --no-run "$@" --message-format=json 2>/dev/null \
-    | grep -o '"executable":"[^"]*"' | tail -1 | cut -d'"' -f4
+    | grep -o '"executable":"[^"]*/deps/[^"]*"' | tail -1 | cut -d'"' -f4
 }
 
 for target in "-p telegram-addin --test core" "-p onec-simulator --test simulator"; do

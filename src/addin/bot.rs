@@ -28,6 +28,7 @@ pub(super) struct Settings {
     pub(super) api_url: String,
     pub(super) proxy: String,
     pub(super) timeout_secs: i64,
+    pub(super) sending: super::sending::SendSettings,
 }
 
 impl Default for Settings {
@@ -37,6 +38,7 @@ impl Default for Settings {
             api_url: telegram::DEFAULT_API_URL.to_owned(),
             proxy: String::new(),
             timeout_secs: DEFAULT_TIMEOUT_SECS,
+            sending: Default::default(),
         }
     }
 }
@@ -60,6 +62,8 @@ pub struct Bot {
     lang_from_ui: bool,
     pub(super) last_error: String,
     pub(super) host: Option<Host>,
+    pub(super) receiving: super::receiving::Receiving,
+    pub(super) send: super::sending::SendState,
     #[cfg(debug_assertions)]
     panic_at: std::sync::Mutex<Option<PanicPoint>>,
 }
@@ -106,7 +110,9 @@ impl Bot {
                 proxy: self.settings.proxy.clone(),
                 timeout: Duration::from_secs(self.settings.timeout_secs as u64),
             };
-            self.client = Some(Client::new(config).map_err(AddinError::Telegram)?);
+            let options = self.settings.sending.client_options();
+            self.client =
+                Some(Client::with_options(config, options).map_err(AddinError::Telegram)?);
         }
         self.client.as_ref().ok_or(AddinError::TokenNotSet)
     }
@@ -125,6 +131,16 @@ impl Bot {
             PropId::Proxy => Value::from(telegram::without_userinfo(&self.settings.proxy)),
             PropId::Timeout => Value::Int(self.settings.timeout_secs as i32),
             PropId::LastError => Value::from(self.last_error.clone()),
+            PropId::LongPollTimeout
+            | PropId::Polling
+            | PropId::StateDir
+            | PropId::WebhookSecret => self.read_receiving_prop(id),
+            PropId::MaxRetries
+            | PropId::ConnectTimeout
+            | PropId::LocalServer
+            | PropId::LogFile
+            | PropId::LogLevel
+            | PropId::MigratedChatId => self.read_sending_prop(id),
         }
     }
 
@@ -136,6 +152,16 @@ impl Bot {
         };
         match spec.id {
             PropId::Version | PropId::LastError => return Err(AddinError::ReadOnly(name)),
+            PropId::LongPollTimeout
+            | PropId::Polling
+            | PropId::StateDir
+            | PropId::WebhookSecret => return self.write_receiving_prop(spec.id, name, &value),
+            PropId::MaxRetries
+            | PropId::ConnectTimeout
+            | PropId::LocalServer
+            | PropId::LogFile
+            | PropId::LogLevel
+            | PropId::MigratedChatId => self.write_sending_prop(spec.id, name, value)?,
             PropId::Token => {
                 let text = params::opt_string(name, &value)?.unwrap_or_default();
                 self.settings.token = match Token::parse(&text) {
@@ -185,22 +211,29 @@ impl Bot {
             ru: spec.params[i].ru,
         };
         match spec.id {
+            MethodId::StartPolling
+            | MethodId::StopPolling
+            | MethodId::GetUpdates
+            | MethodId::ConfirmUpdates
+            | MethodId::SetWebhook
+            | MethodId::DeleteWebhook
+            | MethodId::ParseWebhook => self.run_receiving(spec, args),
+            #[cfg(debug_assertions)]
+            MethodId::DebugReceiving => self.run_receiving(spec, args),
             MethodId::GetMe => {
                 let me = self.client()?.get_me().map_err(AddinError::Telegram)?;
                 Ok(Value::from(me.to_string()))
             }
-            MethodId::SendMessage => {
-                let chat = params::chat_id(name(0), &arg(0))?;
-                let text = params::string(name(1), &arg(1))?;
-                let mut body = params::options(name(2), &arg(2))?;
-                body.insert("chat_id".into(), chat.to_json());
-                body.insert("text".into(), text.into());
-                let sent = self
-                    .client()?
-                    .call("sendMessage", &body.into())
-                    .map_err(AddinError::Telegram)?;
-                Ok(Value::from(sent.to_string()))
-            }
+            MethodId::SendMessage
+            | MethodId::SendFile
+            | MethodId::AddFile
+            | MethodId::CallMethod
+            | MethodId::AnswerCallbackQuery
+            | MethodId::EditMessage
+            | MethodId::DeleteMessage
+            | MethodId::DownloadFile
+            | MethodId::EscapeMarkdown
+            | MethodId::EscapeHtml => self.run_sending(spec, args),
             #[cfg(debug_assertions)]
             MethodId::DebugPanic => {
                 let point = params::string(name(0), &arg(0))?;
@@ -242,6 +275,7 @@ impl AddinObject for Bot {
     }
 
     fn done(&mut self) {
+        self.stop_receiving();
         self.client = None;
         self.host = None;
     }
@@ -346,6 +380,7 @@ impl AddinObject for Bot {
             return Err(self.fail(AddinError::Internal("method number out of range".into())));
         };
         self.last_error.clear();
+        let _log = crate::logging::enter(self.send.log_sink());
         self.run(spec, params).map_err(|e| self.fail(e))
     }
 

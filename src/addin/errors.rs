@@ -52,6 +52,10 @@ pub enum Expected {
     Number,
     /// A number or a string (chat ids).
     NumberOrString,
+    /// `Булево`.
+    Boolean,
+    /// A file: BinaryData, or a string with a path, URL or file_id.
+    File,
 }
 
 impl Expected {
@@ -63,6 +67,12 @@ impl Expected {
             (Expected::Number, Lang::Ru) => "Число",
             (Expected::NumberOrString, Lang::En) => "Number or String",
             (Expected::NumberOrString, Lang::Ru) => "Число или Строка",
+            (Expected::Boolean, Lang::En) => "Boolean",
+            (Expected::Boolean, Lang::Ru) => "Булево",
+            (Expected::File, Lang::En) => "BinaryData or String (a file path, URL or file_id)",
+            (Expected::File, Lang::Ru) => {
+                "ДвоичныеДанные или Строка (путь к файлу, URL или file_id)"
+            }
         }
     }
 }
@@ -144,6 +154,31 @@ pub enum AddinError {
     Telegram(telegram::Error),
     /// A bug inside the add-in (a caught panic); the object is still usable.
     Internal(String),
+    /// A text composed by the caller in both languages (receiving).
+    Localized { en: String, ru: String },
+    /// A file over Telegram's size limit, found before uploading.
+    FileTooBig {
+        what: String,
+        size: u64,
+        limit: u64,
+        local: bool,
+    },
+    /// A caption over 1024 characters.
+    CaptionTooLong { len: usize },
+    /// A local file that cannot be read.
+    FileUnreadable { path: String, detail: String },
+    /// A long text whose formatting cannot survive splitting.
+    CannotSplit { mode: &'static str },
+    /// Some parts of a long text were sent, then one failed.
+    PartlySent {
+        sent: usize,
+        total: usize,
+        cause: Box<AddinError>,
+    },
+    /// `CallMethod` named a method the server does not know.
+    UnknownMethod(String),
+    /// The log file cannot be opened.
+    LogFile { path: String, detail: String },
 }
 
 impl AddinError {
@@ -174,9 +209,43 @@ impl AddinError {
                 "Не задан токен бота. Сначала установите свойство Токен (токен выдаёт @BotFather).".into(),
             ),
             AddinError::Telegram(e) => telegram_text(lang, e),
+            AddinError::Localized { en, ru } => lang.pick(en.clone(), ru.clone()),
             AddinError::Internal(detail) => lang.pick(
                 format!("Internal error in the Telegram add-in: {detail}. The object is still usable; please report this error."),
                 format!("Внутренняя ошибка внешней компоненты Telegram: {detail}. Объект можно использовать дальше; сообщите об этой ошибке разработчикам."),
+            ),
+            AddinError::FileTooBig { what, size, limit, local } => {
+                let (mb, limit_mb) = (*size as f64 / 1048576.0, limit / 1048576);
+                let hint_en = if *local { "" } else { " A self-hosted Bot API server (set LocalServer) takes up to 2000 MB." };
+                let hint_ru = if *local { "" } else { " Собственный сервер Bot API (свойство ЛокальныйСервер) принимает до 2000 МБ." };
+                lang.pick(
+                    format!("{what} is {mb:.1} MB, over Telegram's limit of {limit_mb} MB; nothing was sent.{hint_en}"),
+                    format!("{what}: {mb:.1} МБ, больше предела Telegram в {limit_mb} МБ; ничего не отправлено.{hint_ru}"),
+                )
+            }
+            AddinError::CaptionTooLong { len } => lang.pick(
+                format!("The caption is {len} characters long; Telegram allows at most 1024. Shorten it or send the text as a separate message."),
+                format!("Подпись длиной {len} символов; Telegram допускает не больше 1024. Сократите её или отправьте текст отдельным сообщением."),
+            ),
+            AddinError::FileUnreadable { path, detail } => lang.pick(
+                format!("Cannot read the file '{path}': {detail}. Check the path and the access rights of the 1C process."),
+                format!("Не удалось прочитать файл '{path}': {detail}. Проверьте путь и права доступа процесса 1С."),
+            ),
+            AddinError::CannotSplit { mode } => lang.pick(
+                format!("The text is longer than 4096 characters and cannot be split without breaking its {mode} formatting (an entity stays open over 4096 characters, or 'entities' are given). Split it yourself or shorten the formatted part."),
+                format!("Текст длиннее 4096 символов, и его нельзя разбить, не нарушив разметку {mode} (элемент разметки открыт на протяжении более 4096 символов или заданы 'entities'). Разбейте текст сами или сократите размеченный фрагмент."),
+            ),
+            AddinError::PartlySent { sent, total, cause } => lang.pick(
+                format!("The long text was sent in part: {sent} of {total} messages went out, then: {}", cause.text(lang)),
+                format!("Длинный текст отправлен частично: ушло {sent} из {total} сообщений, затем: {}", cause.text(lang)),
+            ),
+            AddinError::UnknownMethod(method) => lang.pick(
+                format!("The Bot API server does not know the method '{method}' (404). Check the name: Bot API methods are written like sendMessage or getChat."),
+                format!("Сервер Bot API не знает метод '{method}' (404). Проверьте имя: методы Bot API пишутся как sendMessage или getChat."),
+            ),
+            AddinError::LogFile { path, detail } => lang.pick(
+                format!("Cannot open the log file '{path}': {detail}. Check the folder exists and the 1C process may write there."),
+                format!("Не удалось открыть файл журнала '{path}': {detail}. Проверьте, что каталог существует и процесс 1С может писать в него."),
             ),
         }
     }
@@ -249,6 +318,53 @@ fn telegram_text(lang: Lang, error: &telegram::Error) -> String {
                 format!("{method}: слишком много запросов (429). Telegram просит подождать {wait} с перед следующим."),
             )
         }
+        E::Api { method, code: 400, description, .. } if description.contains("message is too long") => lang.pick(
+            format!("{method}: the text is too long for Telegram (400 {description}). A message holds at most 4096 characters after formatting."),
+            format!("{method}: текст слишком длинный для Telegram (400 {description}). Сообщение вмещает не больше 4096 символов после разметки."),
+        ),
+        E::Api { method, code: 400, description, .. } if description.contains("caption is too long") => lang.pick(
+            format!("{method}: the caption is too long (400 {description}). Telegram allows at most 1024 characters."),
+            format!("{method}: подпись слишком длинная (400 {description}). Telegram допускает не больше 1024 символов."),
+        ),
+        E::Api { method, code: 400, description, .. } if description.contains("file is too big") => lang.pick(
+            format!("{method}: the file is too big (400 {description}). Bots download files of up to 20 MB from the cloud API; a self-hosted Bot API server lifts this."),
+            format!("{method}: файл слишком большой (400 {description}). Из облачного API боты скачивают файлы до 20 МБ; собственный сервер Bot API снимает это ограничение."),
+        ),
+        E::Api { method, code: 400, description, .. } if description.contains("failed to get HTTP URL content") || description.contains("wrong file identifier") => lang.pick(
+            format!("{method}: Telegram could not take the file (400 {description}). A URL must be publicly reachable by Telegram's servers; a file_id must come from this bot."),
+            format!("{method}: Telegram не смог получить файл (400 {description}). URL должен быть доступен серверам Telegram из интернета; file_id должен быть получен этим же ботом."),
+        ),
+        E::Api { method, code: 400, description, .. } if description.contains("message is not modified") => lang.pick(
+            format!("{method}: nothing to change (400 {description}): the new text and keyboard are the same as the old ones."),
+            format!("{method}: изменять нечего (400 {description}): новый текст и клавиатура совпадают со старыми."),
+        ),
+        E::Api { method, code: 400, description, .. } if description.contains("to edit not found") || description.contains("to delete not found") || description.contains("can't be deleted") || description.contains("can't be edited") => lang.pick(
+            format!("{method}: the message cannot be found or changed (400 {description}). It may be deleted, too old (48 h), or not sent by this bot."),
+            format!("{method}: сообщение не найдено или не может быть изменено (400 {description}). Возможно, оно удалено, слишком старое (48 ч) или отправлено не этим ботом."),
+        ),
+        E::Api { method, code: 400, description, .. } if description.contains("query is too old") || description.contains("query ID is invalid") => lang.pick(
+            format!("{method}: the button press is too old to answer (400 {description}). Answer callback queries within 15 seconds."),
+            format!("{method}: на нажатие кнопки уже поздно отвечать (400 {description}). Отвечайте на нажатия в течение 15 секунд."),
+        ),
+        E::Api { method, code: 400, description, parameters } if parameters.migrate_to_chat_id.is_some() => {
+            let to = parameters.migrate_to_chat_id.unwrap_or_default();
+            lang.pick(
+                format!("{method}: the group became a supergroup with id {to} (400 {description}). Use the new id."),
+                format!("{method}: группа преобразована в супергруппу с идентификатором {to} (400 {description}). Используйте новый идентификатор."),
+            )
+        }
+        E::Api { method, code: 403, description, .. } if description.contains("initiate conversation") => lang.pick(
+            format!("{method}: the user has never started this bot (403 {description}). A bot may write only to users who pressed Start; send them the bot's link first."),
+            format!("{method}: пользователь ещё не запускал этого бота (403 {description}). Бот может писать только тем, кто нажал «Запустить»; сначала отправьте пользователю ссылку на бота."),
+        ),
+        E::Api { method, code: 403, description, .. } if description.contains("not a member") || description.contains("kicked") => lang.pick(
+            format!("{method}: the bot is not in this chat (403 {description}). Add the bot to the group or channel first."),
+            format!("{method}: бота нет в этом чате (403 {description}). Сначала добавьте бота в группу или канал."),
+        ),
+        E::Api { method, code, description, .. } if *code >= 500 => lang.pick(
+            format!("{method}: Telegram's server failed ({code} {description}). This is on Telegram's side; try again later."),
+            format!("{method}: ошибка на сервере Telegram ({code} {description}). Проблема на стороне Telegram; повторите позже."),
+        ),
         E::Api { method, code, description, .. } => lang.pick(
             format!("Telegram refused {method}: {code} {description}."),
             format!("Telegram отклонил {method}: {code} {description}."),

@@ -6,6 +6,8 @@ mod errors;
 mod events;
 mod members;
 mod params;
+mod receiving;
+mod sending;
 
 use crate::ffi::AddinObject;
 

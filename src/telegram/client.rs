@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::{ConfigError, Error, ResponseParameters};
+use super::send::{ClientOptions, Request};
 use super::token::Token;
 
 /// The public Bot API server.
@@ -26,8 +27,9 @@ pub struct ClientConfig {
 
 /// A Bot API client. Cheap to call repeatedly: the connection is reused.
 pub struct Client {
-    agent: ureq::Agent,
-    config: ClientConfig,
+    pub(super) agent: ureq::Agent,
+    pub(super) config: ClientConfig,
+    pub(super) options: ClientOptions,
     host: String,
 }
 
@@ -95,9 +97,14 @@ fn host_of(api_url: &str) -> String {
 impl Client {
     /// Builds a client; fails only on unusable settings.
     pub fn new(config: ClientConfig) -> Result<Client, Error> {
+        Client::with_options(config, ClientOptions::default())
+    }
+
+    /// Builds a client with connect timeout and retry settings.
+    pub fn with_options(config: ClientConfig, options: ClientOptions) -> Result<Client, Error> {
         let api_url = normalize_api_url(&config.api_url).map_err(Error::Config)?;
         let proxy = check_proxy(&config.proxy).map_err(Error::Config)?;
-        let connect = config.timeout.min(Duration::from_secs(10));
+        let connect = config.timeout.min(options.connect_timeout);
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(config.timeout))
@@ -110,6 +117,7 @@ impl Client {
         Ok(Client {
             agent,
             config: ClientConfig { api_url, ..config },
+            options,
             host,
         })
     }
@@ -120,26 +128,11 @@ impl Client {
     }
 
     /// Calls `method` with JSON `params` and returns Telegram's `result`.
+    /// Retries and migration apply (see `send.rs`).
     pub fn call(&self, method: &str, params: &Value) -> Result<Value, Error> {
-        let url = format!(
-            "{}/bot{}/{}",
-            self.config.api_url,
-            self.config.token.expose(),
-            method
-        );
-        let body = serde_json::to_string(params).unwrap_or_else(|_| "{}".to_owned());
-        let response = self
-            .agent
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .send(body)
-            .map_err(|e| self.transport_error(method, e))?;
-        let status = response.status().as_u16();
-        let text = response
-            .into_body()
-            .read_to_string()
-            .map_err(|e| self.transport_error(method, e))?;
-        self.parse(method, status, &text)
+        let params = params.as_object().cloned().unwrap_or_default();
+        self.execute(Request::new(method, params))
+            .map(|outcome| outcome.result)
     }
 
     /// `getMe`: the bot's own User object.
@@ -147,7 +140,7 @@ impl Client {
         self.call("getMe", &Value::Object(Default::default()))
     }
 
-    fn parse(&self, method: &str, status: u16, text: &str) -> Result<Value, Error> {
+    pub(super) fn parse(&self, method: &str, status: u16, text: &str) -> Result<Value, Error> {
         let bad = |detail: String| Error::BadResponse {
             method: method.to_owned(),
             status,
@@ -168,7 +161,7 @@ impl Client {
         })
     }
 
-    fn transport_error(&self, method: &str, error: ureq::Error) -> Error {
+    pub(super) fn transport_error(&self, method: &str, error: ureq::Error) -> Error {
         let host = self.host.clone();
         let detail = self.config.token.redact(&error.to_string());
         match error {

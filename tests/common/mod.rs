@@ -8,20 +8,24 @@ use std::sync::OnceLock;
 pub use onec_simulator::{Component, HostOptions, Library, MemoryReport, Teardown, Value};
 pub use tg_sandbox::{Sandbox, SandboxConfig};
 
-/// The add-in library cargo built next to this test binary
-/// (`target/<profile>/libtelegram_addin.so` or `telegram_addin.dll`).
+/// The add-in library cargo built for this test binary.
+///
+/// `cargo test` rebuilds the cdylib in `target/<profile>/deps/` but copies it
+/// to `target/<profile>/` only on `cargo build`, so the `deps/` copy is the
+/// one that matches the code under test.
 pub fn addin_path() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
+    let deps = exe.parent().expect("target/<profile>/deps");
     let name = format!(
         "{}telegram_addin{}",
         std::env::consts::DLL_PREFIX,
         std::env::consts::DLL_SUFFIX
     );
-    let path = profile_dir.join(name);
+    let fresh = deps.join(&name);
+    if fresh.exists() {
+        return fresh;
+    }
+    let path = deps.parent().expect("target/<profile>").join(name);
     assert!(
         path.exists(),
         "the add-in is not built at {}",

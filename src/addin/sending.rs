@@ -1,0 +1,703 @@
+//! The `Bot` methods and properties that send: messages (split when long),
+//! files from BinaryData, paths, URLs or file_ids, any Bot API method, edits,
+//! deletes, downloads, escaping; and the retry, timeout and log settings.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use log::LevelFilter;
+use serde_json::{Map, Value as Json};
+
+use crate::ffi::{Param, Value};
+use crate::logging::{self, Sink};
+use crate::telegram::{
+    self, utf16_len, ClientOptions, Limits, ParseMode, Request, Source, Upload, CAPTION_LIMIT,
+    TEXT_LIMIT,
+};
+
+use super::bot::Bot;
+use super::errors::{AddinError, Expected, Invalid, Name};
+use super::members::{MethodId, MethodSpec, PropId};
+use super::params;
+
+/// Largest `MaxRetries`.
+const MAX_RETRIES: i64 = 10;
+/// Largest `ConnectTimeout`, seconds.
+const MAX_CONNECT_SECS: i64 = 3600;
+
+/// Settings of sending, set through properties.
+#[derive(Clone, Debug)]
+pub(super) struct SendSettings {
+    max_retries: u32,
+    connect_timeout_secs: i64,
+    local_server: bool,
+    log_file: String,
+    log_level: LevelFilter,
+}
+
+impl Default for SendSettings {
+    fn default() -> Self {
+        SendSettings {
+            max_retries: 3,
+            connect_timeout_secs: 10,
+            local_server: false,
+            log_file: String::new(),
+            log_level: LevelFilter::Info,
+        }
+    }
+}
+
+impl SendSettings {
+    /// The client options these settings ask for.
+    pub(super) fn client_options(&self) -> ClientOptions {
+        ClientOptions {
+            connect_timeout: Duration::from_secs(self.connect_timeout_secs as u64),
+            max_retries: self.max_retries,
+        }
+    }
+}
+
+/// Where a file attached by `AddFile` comes from.
+enum Held {
+    Bytes(Vec<u8>),
+    Path(PathBuf),
+}
+
+/// A file waiting for the next `CallMethod`.
+struct Pending {
+    name: String,
+    file_name: String,
+    held: Held,
+}
+
+/// State of sending kept between calls.
+#[derive(Default)]
+pub(super) struct SendState {
+    pending: Vec<Pending>,
+    log: Option<Arc<Sink>>,
+    migrated_chat_id: i64,
+}
+
+impl SendState {
+    /// The object's log sink, if logging is on.
+    pub(super) fn log_sink(&self) -> Option<Arc<Sink>> {
+        self.log.clone()
+    }
+}
+
+/// The parameters of one call with their names.
+struct Args<'s, 'p> {
+    spec: &'s MethodSpec,
+    args: &'s [Param<'p>],
+}
+
+impl<'p> Args<'_, 'p> {
+    fn get(&self, i: usize) -> Param<'p> {
+        self.args.get(i).copied().unwrap_or(Param::Empty)
+    }
+
+    fn name(&self, i: usize) -> Name {
+        self.spec
+            .params
+            .get(i)
+            .map_or(Name { en: "?", ru: "?" }, |p| Name { en: p.en, ru: p.ru })
+    }
+}
+
+fn invalid(name: Name, why: impl Into<String>) -> AddinError {
+    AddinError::Invalid {
+        name,
+        why: Invalid::Other(why.into()),
+    }
+}
+
+/// An optional Boolean: Undefined gives `default`.
+fn opt_bool(name: Name, param: &Param<'_>, default: bool) -> Result<bool, AddinError> {
+    match param {
+        Param::Empty => Ok(default),
+        Param::Bool(b) => Ok(*b),
+        other => Err(AddinError::WrongType {
+            name,
+            expected: Expected::Boolean,
+            got: params::got(other),
+        }),
+    }
+}
+
+/// A message id: a positive whole number.
+fn message_id(name: Name, param: &Param<'_>) -> Result<i64, AddinError> {
+    match param {
+        Param::Str(units) => {
+            let text = params::decode(name, units)?;
+            text.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or(AddinError::Invalid {
+                    name,
+                    why: Invalid::Range {
+                        min: 1,
+                        max: i64::from(i32::MAX),
+                    },
+                })
+        }
+        other => params::integer(name, other, 1, 1 << 53),
+    }
+}
+
+fn is_url(text: &str) -> bool {
+    let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// A file_id is one token of letters, digits, `_` and `-`; anything else
+/// that is not a URL is taken for a path.
+fn looks_like_file_id(text: &str) -> bool {
+    text.len() >= 8
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Length of a caption as Telegram counts it (HTML tags and entities do not count).
+fn visible_len(text: &str, mode: ParseMode) -> usize {
+    if mode != ParseMode::Html {
+        return utf16_len(text);
+    }
+    let mut plain = String::with_capacity(text.len());
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => plain.push(c),
+            _ => {}
+        }
+    }
+    let entities = ["&lt;", "&gt;", "&amp;", "&quot;"]
+        .iter()
+        .map(|e| plain.matches(e).count() * (e.len() - 1))
+        .sum::<usize>();
+    utf16_len(&plain) - entities
+}
+
+fn default_file_name(kind: &str) -> &'static str {
+    match kind {
+        "photo" => "photo.jpg",
+        "video" => "video.mp4",
+        "audio" => "audio.mp3",
+        "voice" => "voice.ogg",
+        "animation" => "animation.mp4",
+        "sticker" => "sticker.webp",
+        "video_note" => "video_note.mp4",
+        _ => "file",
+    }
+}
+
+fn method_for(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "document" => "sendDocument",
+        "photo" => "sendPhoto",
+        "video" => "sendVideo",
+        "audio" => "sendAudio",
+        "voice" => "sendVoice",
+        "animation" => "sendAnimation",
+        "sticker" => "sendSticker",
+        "video_note" => "sendVideoNote",
+        _ => return None,
+    })
+}
+
+fn file_name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".to_owned())
+}
+
+fn json_text(value: &Json) -> Value {
+    Value::from(value.to_string())
+}
+
+impl Bot {
+    /// Runs one of the sending methods.
+    pub(super) fn run_sending(
+        &mut self,
+        spec: &MethodSpec,
+        args: &[Param<'_>],
+    ) -> Result<Value, AddinError> {
+        let a = Args { spec, args };
+        self.send.migrated_chat_id = 0;
+        match spec.id {
+            MethodId::SendMessage => self.send_message(&a),
+            MethodId::SendFile => self.send_file(&a),
+            MethodId::AddFile => self.add_file(&a),
+            MethodId::CallMethod => self.call_method(&a),
+            MethodId::AnswerCallbackQuery => self.answer_callback(&a),
+            MethodId::EditMessage => self.edit_message(&a),
+            MethodId::DeleteMessage => self.delete_message(&a),
+            MethodId::DownloadFile => self.download_file(&a),
+            MethodId::EscapeMarkdown => {
+                let text = params::string(a.name(0), &a.get(0))?;
+                Ok(Value::from(telegram::escape_markdown_v2(&text)))
+            }
+            MethodId::EscapeHtml => {
+                let text = params::string(a.name(0), &a.get(0))?;
+                Ok(Value::from(telegram::escape_html(&text)))
+            }
+            _ => Err(AddinError::Internal(format!(
+                "{} is not a sending method",
+                spec.en
+            ))),
+        }
+    }
+
+    fn limits(&self) -> Limits {
+        Limits::for_server(self.settings.sending.local_server)
+    }
+
+    fn exec(&mut self, request: Request<'_>) -> Result<Json, AddinError> {
+        let outcome = self
+            .client()?
+            .execute(request)
+            .map_err(AddinError::Telegram)?;
+        if let Some(id) = outcome.migrated_to {
+            self.send.migrated_chat_id = id;
+        }
+        Ok(outcome.result)
+    }
+
+    fn send_message(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+        let chat = params::chat_id(a.name(0), &a.get(0))?;
+        let text = params::string(a.name(1), &a.get(1))?;
+        let mut options = params::options(a.name(2), &a.get(2))?;
+        options.insert("chat_id".into(), chat.to_json());
+        log::debug!("sendMessage text: {text}");
+        if utf16_len(&text) <= TEXT_LIMIT {
+            options.insert("text".into(), text.into());
+            let sent = self.exec(Request::new("sendMessage", options))?;
+            return Ok(json_text(&sent));
+        }
+        let mode_name = options
+            .get("parse_mode")
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let mode = ParseMode::from_name(Some(&mode_name));
+        if options.contains_key("entities") {
+            return Err(AddinError::CannotSplit { mode: "entities" });
+        }
+        let parts =
+            telegram::split(&text, mode, TEXT_LIMIT).map_err(|_| AddinError::CannotSplit {
+                mode: match mode {
+                    ParseMode::Html => "HTML",
+                    ParseMode::Markdown => "Markdown",
+                    _ => "MarkdownV2",
+                },
+            })?;
+        let markup = options.remove("reply_markup");
+        let reply: Vec<(String, Json)> = ["reply_parameters", "reply_to_message_id"]
+            .iter()
+            .filter_map(|k| options.remove(*k).map(|v| (k.to_string(), v)))
+            .collect();
+        let total = parts.len();
+        let mut last = Json::Null;
+        for (i, part) in parts.into_iter().enumerate() {
+            let mut body = options.clone();
+            body.insert("text".into(), part.into());
+            if i == 0 {
+                body.extend(reply.iter().cloned());
+            }
+            if i + 1 == total {
+                if let Some(m) = &markup {
+                    body.insert("reply_markup".into(), m.clone());
+                }
+            }
+            match self.exec(Request::new("sendMessage", body)) {
+                Ok(sent) => last = sent,
+                Err(e) if i > 0 => {
+                    return Err(AddinError::PartlySent {
+                        sent: i,
+                        total,
+                        cause: Box::new(e),
+                    })
+                }
+                Err(e) => return Err(e),
+            }
+            if self.send.migrated_chat_id != 0 {
+                options.insert("chat_id".into(), self.send.migrated_chat_id.into());
+            }
+        }
+        Ok(json_text(&last))
+    }
+
+    fn check_caption(&self, options: &Map<String, Json>) -> Result<(), AddinError> {
+        let Some(caption) = options.get("caption").and_then(Json::as_str) else {
+            return Ok(());
+        };
+        if options.contains_key("caption_entities") {
+            return Ok(());
+        }
+        let mode = ParseMode::from_name(options.get("parse_mode").and_then(Json::as_str));
+        if mode != ParseMode::Plain && mode != ParseMode::Html {
+            // Telegram counts MarkdownV2 after parsing; its own error is mapped.
+            return Ok(());
+        }
+        let len = visible_len(caption, mode);
+        if len > CAPTION_LIMIT {
+            return Err(AddinError::CaptionTooLong { len });
+        }
+        Ok(())
+    }
+
+    fn check_size(&self, what: &str, size: u64, limit: u64) -> Result<(), AddinError> {
+        if size > limit {
+            return Err(AddinError::FileTooBig {
+                what: what.to_owned(),
+                size,
+                limit,
+                local: self.settings.sending.local_server,
+            });
+        }
+        Ok(())
+    }
+
+    fn send_file(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+        let chat = params::chat_id(a.name(0), &a.get(0))?;
+        let file = a.get(1);
+        let file_name = params::opt_string(a.name(2), &a.get(2))?.filter(|n| !n.trim().is_empty());
+        let mut options = params::options(a.name(3), &a.get(3))?;
+        let kind = match options.remove("type") {
+            None | Some(Json::Null) => "document".to_owned(),
+            Some(Json::String(s)) => s.trim().to_ascii_lowercase(),
+            Some(other) => other.to_string(),
+        };
+        let Some(method) = method_for(&kind) else {
+            return Err(invalid(
+                a.name(3),
+                format!("\"type\" {kind:?} is unknown; use document, photo, video, audio, voice or animation"),
+            ));
+        };
+        self.check_caption(&options)?;
+        options.insert("chat_id".into(), chat.to_json());
+        let limit = self.limits().upload_for(&kind);
+        let mut files = Vec::new();
+        match file {
+            Param::Blob(bytes) => {
+                self.check_size("The file", bytes.len() as u64, limit)?;
+                files.push(Upload {
+                    field: kind.clone(),
+                    file_name: file_name.unwrap_or_else(|| default_file_name(&kind).to_owned()),
+                    source: Source::Bytes(bytes),
+                });
+            }
+            Param::Str(units) => {
+                let text = params::decode(a.name(1), units)?;
+                let text = text.trim();
+                if text.is_empty() {
+                    return Err(invalid(a.name(1), "the string is empty"));
+                }
+                if is_url(text) || (looks_like_file_id(text) && !Path::new(text).exists()) {
+                    options.insert(kind.clone(), Json::from(text));
+                } else {
+                    let path = PathBuf::from(text);
+                    let size = std::fs::metadata(&path)
+                        .ok()
+                        .filter(|m| m.is_file())
+                        .map(|m| m.len())
+                        .ok_or_else(|| AddinError::FileUnreadable {
+                            path: text.to_owned(),
+                            detail: "no such file".into(),
+                        })?;
+                    self.check_size(&format!("The file '{}'", file_name_of(&path)), size, limit)?;
+                    files.push(Upload {
+                        field: kind.clone(),
+                        file_name: file_name.unwrap_or_else(|| file_name_of(&path)),
+                        source: Source::Path(path),
+                    });
+                }
+            }
+            other => {
+                return Err(AddinError::WrongType {
+                    name: a.name(1),
+                    expected: Expected::File,
+                    got: params::got(&other),
+                })
+            }
+        }
+        let sent = self.exec(Request {
+            method: method.to_owned(),
+            params: options,
+            files,
+        })?;
+        Ok(json_text(&sent))
+    }
+
+    fn add_file(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+        let name = params::string(a.name(0), &a.get(0))?;
+        let name = name.trim().to_owned();
+        if name.is_empty()
+            || name.len() > 64
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return Err(invalid(
+                a.name(0),
+                "use 1 to 64 Latin letters, digits or '_' (it is referred to as attach://Name)",
+            ));
+        }
+        let file_name = params::opt_string(a.name(2), &a.get(2))?.filter(|n| !n.trim().is_empty());
+        let limit = self.limits().upload;
+        let (held, default_name) = match a.get(1) {
+            Param::Blob(bytes) => {
+                self.check_size("The file", bytes.len() as u64, limit)?;
+                (Held::Bytes(bytes.to_vec()), name.clone())
+            }
+            Param::Str(units) => {
+                let text = params::decode(a.name(1), units)?;
+                let text = text.trim();
+                if is_url(text) {
+                    return Err(invalid(
+                        a.name(1),
+                        "AddFile takes BinaryData or a local file path; put a URL or file_id straight into CallMethod's Params",
+                    ));
+                }
+                let path = PathBuf::from(text);
+                let size = std::fs::metadata(&path)
+                    .ok()
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .ok_or_else(|| AddinError::FileUnreadable {
+                        path: text.to_owned(),
+                        detail: "no such file".into(),
+                    })?;
+                self.check_size(&format!("The file '{}'", file_name_of(&path)), size, limit)?;
+                let default_name = file_name_of(&path);
+                (Held::Path(path), default_name)
+            }
+            other => {
+                return Err(AddinError::WrongType {
+                    name: a.name(1),
+                    expected: Expected::File,
+                    got: params::got(&other),
+                })
+            }
+        };
+        self.send.pending.retain(|p| p.name != name);
+        self.send.pending.push(Pending {
+            name,
+            file_name: file_name.unwrap_or(default_name),
+            held,
+        });
+        Ok(Value::Int(self.send.pending.len() as i32))
+    }
+
+    fn call_method(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+        let method = params::string(a.name(0), &a.get(0))?;
+        let method = method.trim().to_owned();
+        if method.is_empty()
+            || !method
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            self.send.pending.clear();
+            return Err(invalid(
+                a.name(0),
+                "a Bot API method name such as sendMediaGroup or getChat",
+            ));
+        }
+        let pending = std::mem::take(&mut self.send.pending);
+        let options = params::options(a.name(1), &a.get(1))?;
+        let mut total = 0u64;
+        for p in &pending {
+            total += match &p.held {
+                Held::Bytes(b) => b.len() as u64,
+                Held::Path(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
+            };
+        }
+        self.check_size("The attached files together", total, self.limits().upload)?;
+        let files = pending
+            .iter()
+            .map(|p| Upload {
+                field: p.name.clone(),
+                file_name: p.file_name.clone(),
+                source: match &p.held {
+                    Held::Bytes(b) => Source::Bytes(b),
+                    Held::Path(path) => Source::Path(path.clone()),
+                },
+            })
+            .collect();
+        let result = self.exec(Request {
+            method: method.clone(),
+            params: options,
+            files,
+        });
+        match result {
+            Ok(value) => Ok(json_text(&value)),
+            Err(AddinError::Telegram(telegram::Error::Api { code: 404, .. })) => {
+                Err(AddinError::UnknownMethod(method))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn answer_callback(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+        let id = params::string(a.name(0), &a.get(0))?;
+        let text = params::opt_string(a.name(1), &a.get(1))?;
+        let alert = opt_bool(a.name(2), &a.get(2), false)?;
+        let mut body = Map::new();
+        body.insert("callback_query_id".into(), id.into());
+        if let Some(text) = text.filter(|t| !t.is_empty()) {
+            body.insert("text".into(), text.into());
+        }
+        if alert {
+            body.insert("show_alert".into(), true.into());
+        }
+        let done = self.exec(Request::new("answerCallbackQuery", body))?;
+        Ok(Value::Bool(done == Json::Bool(true)))
+    }
+
+    fn edit_message(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+        let chat = params::chat_id(a.name(0), &a.get(0))?;
+        let message = message_id(a.name(1), &a.get(1))?;
+        let text = params::opt_string(a.name(2), &a.get(2))?;
+        let mut options = params::options(a.name(3), &a.get(3))?;
+        if options.get("reply_markup") == Some(&Json::Null) {
+            // Telegram removes the keyboard when reply_markup is left out.
+            options.remove("reply_markup");
+        }
+        options.insert("chat_id".into(), chat.to_json());
+        options.insert("message_id".into(), message.into());
+        let method = match text {
+            Some(text) => {
+                options.insert("text".into(), text.into());
+                "editMessageText"
+            }
+            None if options.contains_key("caption") => {
+                self.check_caption(&options)?;
+                "editMessageCaption"
+            }
+            None if options.contains_key("media") => "editMessageMedia",
+            None => "editMessageReplyMarkup",
+        };
+        let edited = self.exec(Request::new(method, options))?;
+        Ok(json_text(&edited))
+    }
+
+    fn delete_message(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+        let chat = params::chat_id(a.name(0), &a.get(0))?;
+        let message = message_id(a.name(1), &a.get(1))?;
+        let mut body = Map::new();
+        body.insert("chat_id".into(), chat.to_json());
+        body.insert("message_id".into(), message.into());
+        let done = self.exec(Request::new("deleteMessage", body))?;
+        Ok(Value::Bool(done == Json::Bool(true)))
+    }
+
+    fn download_file(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+        let file_id = params::string(a.name(0), &a.get(0))?;
+        let mut body = Map::new();
+        body.insert("file_id".into(), file_id.trim().into());
+        let info = self.exec(Request::new("getFile", body))?;
+        let limit = self.limits().download;
+        if let Some(size) = info.get("file_size").and_then(Json::as_u64) {
+            self.check_size("The file", size, limit)?;
+        }
+        let Some(file_path) = info.get("file_path").and_then(Json::as_str) else {
+            return Err(AddinError::Telegram(telegram::Error::BadResponse {
+                method: "getFile".into(),
+                status: 200,
+                detail: "no file_path in the answer".into(),
+            }));
+        };
+        // A local (--local) server answers with an absolute path on its own disk.
+        let local = Path::new(file_path);
+        if self.settings.sending.local_server && local.is_absolute() && local.is_file() {
+            return std::fs::read(local)
+                .map(Value::Blob)
+                .map_err(|e| AddinError::FileUnreadable {
+                    path: file_path.to_owned(),
+                    detail: e.to_string(),
+                });
+        }
+        let bytes = self
+            .client()?
+            .download(file_path, limit)
+            .map_err(AddinError::Telegram)?;
+        Ok(Value::Blob(bytes))
+    }
+
+    /// Reads a sending property.
+    pub(super) fn read_sending_prop(&self, id: PropId) -> Value {
+        let s = &self.settings.sending;
+        match id {
+            PropId::MaxRetries => Value::Int(s.max_retries as i32),
+            PropId::ConnectTimeout => Value::Int(s.connect_timeout_secs as i32),
+            PropId::LocalServer => Value::Bool(s.local_server),
+            PropId::LogFile => Value::from(s.log_file.clone()),
+            PropId::LogLevel => Value::from(logging::level_name(s.log_level)),
+            PropId::MigratedChatId => Value::Number(self.send.migrated_chat_id as f64),
+            _ => Value::Empty,
+        }
+    }
+
+    /// Writes a sending property.
+    pub(super) fn write_sending_prop(
+        &mut self,
+        id: PropId,
+        name: Name,
+        value: Param<'_>,
+    ) -> Result<(), AddinError> {
+        match id {
+            PropId::MaxRetries => {
+                self.settings.sending.max_retries =
+                    params::integer(name, &value, 0, MAX_RETRIES)? as u32;
+            }
+            PropId::ConnectTimeout => {
+                self.settings.sending.connect_timeout_secs =
+                    params::integer(name, &value, 1, MAX_CONNECT_SECS)?;
+            }
+            PropId::LocalServer => {
+                self.settings.sending.local_server = opt_bool(name, &value, false)?;
+            }
+            PropId::LogFile => {
+                let path = params::opt_string(name, &value)?.unwrap_or_default();
+                let path = path.trim().to_owned();
+                if !path.is_empty() {
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&path)
+                        .map_err(|e| AddinError::LogFile {
+                            path: path.clone(),
+                            detail: e.to_string(),
+                        })?;
+                }
+                self.reopen_log(&path, self.settings.sending.log_level)?;
+                self.settings.sending.log_file = path;
+            }
+            PropId::LogLevel => {
+                let text = params::opt_string(name, &value)?.unwrap_or_default();
+                let level = logging::parse_level(&text)
+                    .ok_or_else(|| invalid(name, "use off, error, warn, info or debug"))?;
+                let path = self.settings.sending.log_file.clone();
+                self.reopen_log(&path, level)?;
+                self.settings.sending.log_level = level;
+            }
+            _ => return Err(AddinError::ReadOnly(name)),
+        }
+        Ok(())
+    }
+
+    fn reopen_log(&mut self, path: &str, level: LevelFilter) -> Result<(), AddinError> {
+        self.send.log = None;
+        if path.is_empty() || level == LevelFilter::Off {
+            return Ok(());
+        }
+        let sink = Sink::open(path, level).map_err(|e| AddinError::LogFile {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        })?;
+        self.send.log = Some(sink);
+        Ok(())
+    }
+}

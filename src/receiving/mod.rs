@@ -1,0 +1,26 @@
+//! Receiving updates: one long-polling thread per token per process, queues
+//! per subscriber, the persisted offset and webhook parsing.
+//!
+//! It knows nothing of 1C: updates leave through an [`UpdateSink`] (events)
+//! or through [`Subscription::pull`]. The delivery guarantee: the offset sent
+//! to Telegram, and the one saved in the state folder, only move past an
+//! update once every subscriber has it (the sink accepted it, or the pull was
+//! confirmed). Batches are stop-and-wait: the next `getUpdates` is sent only
+//! when the previous batch is fully delivered, because its `offset` is what
+//! confirms that batch to Telegram.
+
+mod backoff;
+mod poller;
+mod registry;
+mod sink;
+mod store;
+mod update;
+mod webhook;
+
+pub use backoff::BackoffConfig;
+pub use poller::{Delivery, PollerConfig, Status};
+pub use registry::{subscribe, PullError, Subscription};
+pub use sink::{Notice, UpdateSink};
+pub use store::{default_state_dir, OffsetStore};
+pub use update::{json_array, Update, ALL_KINDS};
+pub use webhook::{parse_webhook, WebhookError};

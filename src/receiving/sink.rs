@@ -1,0 +1,27 @@
+//! Where a poller hands updates and notices for event delivery.
+
+use crate::telegram;
+
+use super::update::Update;
+
+/// What the poller tells a subscriber besides updates.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Notice {
+    /// Telegram cannot be reached or answers badly; retrying with backoff.
+    Lost(telegram::Error),
+    /// Another `getUpdates` poller or a webhook conflicts (409); retrying.
+    Conflict(telegram::Error),
+    /// Updates flow again after `Lost` or `Conflict`.
+    Restored,
+    /// The token was refused (401/404); the poller stopped.
+    Stopped(telegram::Error),
+}
+
+/// Takes updates toward 1C. `false` means "not taken now, offer it again
+/// later"; the poller then retries with a short backoff, keeping the order.
+pub trait UpdateSink: Send + Sync {
+    /// Offers one update.
+    fn offer(&self, update: &Update) -> bool;
+    /// Offers one notice.
+    fn notify(&self, notice: &Notice) -> bool;
+}
