@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::Value;
 
-use super::error::{ConfigError, Error, ResponseParameters};
+use super::answer;
+use super::error::{ConfigError, Error};
 use super::send::{ClientOptions, Request};
 use super::token::Token;
 
@@ -31,15 +31,6 @@ pub struct Client {
     pub(super) config: ClientConfig,
     pub(super) options: ClientOptions,
     host: String,
-}
-
-#[derive(Deserialize)]
-struct Envelope {
-    ok: bool,
-    result: Option<Value>,
-    error_code: Option<i64>,
-    description: Option<String>,
-    parameters: Option<ResponseParameters>,
 }
 
 /// Checks an API address and returns it without a trailing slash.
@@ -141,24 +132,7 @@ impl Client {
     }
 
     pub(super) fn parse(&self, method: &str, status: u16, text: &str) -> Result<Value, Error> {
-        let bad = |detail: String| Error::BadResponse {
-            method: method.to_owned(),
-            status,
-            detail: self.config.token.redact(&detail),
-        };
-        let envelope: Envelope = serde_json::from_str(text).map_err(|_| bad(snippet(text)))?;
-        if envelope.ok {
-            return envelope.result.ok_or_else(|| bad("no result".to_owned()));
-        }
-        Err(Error::Api {
-            method: method.to_owned(),
-            code: envelope.error_code.unwrap_or(i64::from(status)),
-            description: self
-                .config
-                .token
-                .redact(envelope.description.as_deref().unwrap_or("")),
-            parameters: envelope.parameters.unwrap_or_default(),
-        })
+        answer::parse(method, status, text, &self.config.token)
     }
 
     pub(super) fn transport_error(&self, method: &str, error: ureq::Error) -> Error {
@@ -189,18 +163,6 @@ impl Client {
                 detail,
             },
         }
-    }
-}
-
-fn snippet(text: &str) -> String {
-    let mut s: String = text.chars().take(200).collect();
-    if s.len() < text.len() {
-        s.push('…');
-    }
-    if s.trim().is_empty() {
-        "empty answer".to_owned()
-    } else {
-        s
     }
 }
 

@@ -14,11 +14,11 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::answer;
 use super::client::{check_proxy, normalize_api_url, ClientConfig};
-use super::error::{ConfigError, Error, ResponseParameters};
+use super::error::{ConfigError, Error};
 use super::token::Token;
 
 /// Bound of name resolution plus TCP connect, the one phase an abort does not cut short.
@@ -56,15 +56,6 @@ pub struct PollRequest {
     pub limit: u32,
     /// `allowed_updates`; always sent, so Telegram never falls back to an older setting.
     pub allowed_updates: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct Envelope {
-    ok: bool,
-    result: Option<Value>,
-    error_code: Option<i64>,
-    description: Option<String>,
-    parameters: Option<ResponseParameters>,
 }
 
 impl LongPoll {
@@ -129,20 +120,9 @@ impl LongPoll {
         let bad = |detail: &str| Error::BadResponse {
             method: "getUpdates".into(),
             status,
-            detail: self.token.redact(detail),
+            detail: detail.to_owned(),
         };
-        let envelope: Envelope = serde_json::from_str(text).map_err(|_| bad(&snippet(text)))?;
-        if !envelope.ok {
-            return Err(Error::Api {
-                method: "getUpdates".into(),
-                code: envelope.error_code.unwrap_or(i64::from(status)),
-                description: self
-                    .token
-                    .redact(envelope.description.as_deref().unwrap_or("")),
-                parameters: envelope.parameters.unwrap_or_default(),
-            });
-        }
-        let Some(Value::Array(updates)) = envelope.result else {
+        let Value::Array(updates) = answer::parse("getUpdates", status, text, &self.token)? else {
             return Err(bad("result is not an array"));
         };
         if updates
@@ -174,15 +154,6 @@ impl LongPoll {
             ureq::Error::InvalidProxyUrl => Error::Config(ConfigError::Proxy(String::new())),
             _ => Error::Connect { host, detail },
         }
-    }
-}
-
-fn snippet(text: &str) -> String {
-    let s: String = text.chars().take(200).collect();
-    if s.trim().is_empty() {
-        "empty answer".to_owned()
-    } else {
-        s
     }
 }
 

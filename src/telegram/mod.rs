@@ -1,5 +1,6 @@
 //! The Telegram Bot API client. It knows nothing of 1C.
 
+mod answer;
 mod client;
 mod error;
 mod limits;

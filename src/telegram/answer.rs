@@ -1,0 +1,79 @@
+//! Reading a Bot API answer: `{"ok":true,"result":…}` or
+//! `{"ok":false,"error_code":…,"description":…,"parameters":{…}}`.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::error::{Error, ResponseParameters};
+use super::token::Token;
+
+#[derive(Deserialize)]
+struct Envelope {
+    ok: bool,
+    result: Option<Value>,
+    error_code: Option<i64>,
+    description: Option<String>,
+    parameters: Option<ResponseParameters>,
+}
+
+/// Telegram's `result` from the answer to `method`, or the error it carries.
+/// A body that is not a Bot API answer becomes [`Error::BadResponse`] with
+/// its start; no text of the error holds the token.
+pub fn parse(method: &str, status: u16, text: &str, token: &Token) -> Result<Value, Error> {
+    let bad = |detail: String| Error::BadResponse {
+        method: method.to_owned(),
+        status,
+        detail: token.redact(&detail),
+    };
+    let envelope: Envelope = serde_json::from_str(text).map_err(|_| bad(snippet(text)))?;
+    if envelope.ok {
+        return envelope.result.ok_or_else(|| bad("no result".to_owned()));
+    }
+    Err(Error::Api {
+        method: method.to_owned(),
+        code: envelope.error_code.unwrap_or(i64::from(status)),
+        description: token.redact(envelope.description.as_deref().unwrap_or("")),
+        parameters: envelope.parameters.unwrap_or_default(),
+    })
+}
+
+/// The first 200 characters of a body, for error texts.
+fn snippet(text: &str) -> String {
+    let mut s: String = text.chars().take(200).collect();
+    if s.len() < text.len() {
+        s.push('…');
+    }
+    if s.trim().is_empty() {
+        "empty answer".to_owned()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_results_errors_and_garbage() {
+        let token = Token::parse("1:SecretPart").unwrap();
+        assert_eq!(
+            parse("getMe", 200, r#"{"ok":true,"result":{"id":1}}"#, &token).unwrap()["id"],
+            1
+        );
+        let err = parse(
+            "sendMessage",
+            429,
+            r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 3","parameters":{"retry_after":3}}"#,
+            &token,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::Api { code: 429, ref parameters, .. } if parameters.retry_after == Some(3))
+        );
+        let err = parse("getMe", 502, "<html>1:SecretPart</html>", &token).unwrap_err();
+        assert!(
+            matches!(err, Error::BadResponse { status: 502, ref detail, .. } if !detail.contains("SecretPart"))
+        );
+    }
+}
