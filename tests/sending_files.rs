@@ -178,6 +178,18 @@ fn limits_are_checked_before_anything_is_uploaded() {
         &[chat(user), Value::str(big.to_str().unwrap())],
     );
     assert!(err.contains("50 MB") && err.contains("big.bin"), "{err}");
+    let mut ru = bot_with(HostOptions::default());
+    ru.set("Token", Value::str(sandbox.token())).unwrap();
+    ru.set("ApiUrl", Value::str(sandbox.api_url())).unwrap();
+    let err = error_of(
+        &mut ru,
+        "SendFile",
+        &[chat(user), Value::str(big.to_str().unwrap())],
+    );
+    assert!(
+        err.contains("Файл 'big.bin'") && err.contains("50 МБ"),
+        "{err}"
+    );
     assert_eq!(
         sandbox.stats().requests_total,
         0,

@@ -77,6 +77,15 @@ impl Expected {
     }
 }
 
+/// What was too big to upload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sized {
+    /// One file, by name when it has one.
+    File(Option<String>),
+    /// Every file attached with AddFile, together.
+    Attachments,
+}
+
 /// The 1C type of a value that was passed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Got {
@@ -158,7 +167,7 @@ pub enum AddinError {
     Localized { en: String, ru: String },
     /// A file over Telegram's size limit, found before uploading.
     FileTooBig {
-        what: String,
+        what: Sized,
         size: u64,
         limit: u64,
         local: bool,
@@ -218,9 +227,14 @@ impl AddinError {
                 let (mb, limit_mb) = (*size as f64 / 1048576.0, limit / 1048576);
                 let hint_en = if *local { "" } else { " A self-hosted Bot API server (set LocalServer) takes up to 2000 MB." };
                 let hint_ru = if *local { "" } else { " Собственный сервер Bot API (свойство ЛокальныйСервер) принимает до 2000 МБ." };
+                let (what_en, what_ru) = match what {
+                    Sized::File(None) => ("The file".to_owned(), "Файл".to_owned()),
+                    Sized::File(Some(name)) => (format!("The file '{name}'"), format!("Файл '{name}'")),
+                    Sized::Attachments => ("The attached files together".to_owned(), "Приложенные файлы вместе".to_owned()),
+                };
                 lang.pick(
-                    format!("{what} is {mb:.1} MB, over Telegram's limit of {limit_mb} MB; nothing was sent.{hint_en}"),
-                    format!("{what}: {mb:.1} МБ, больше предела Telegram в {limit_mb} МБ; ничего не отправлено.{hint_ru}"),
+                    format!("{what_en} is {mb:.1} MB, over Telegram's limit of {limit_mb} MB; nothing was sent.{hint_en}"),
+                    format!("{what_ru}: {mb:.1} МБ, больше предела Telegram в {limit_mb} МБ; ничего не отправлено.{hint_ru}"),
                 )
             }
             AddinError::CaptionTooLong { len } => lang.pick(

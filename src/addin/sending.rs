@@ -17,7 +17,7 @@ use crate::telegram::{
 };
 
 use super::bot::Bot;
-use super::errors::{AddinError, Expected, Invalid, Name};
+use super::errors::{AddinError, Expected, Invalid, Name, Sized};
 use super::members::{MethodId, MethodSpec, PropId};
 use super::params;
 
@@ -350,10 +350,10 @@ impl Bot {
         Ok(())
     }
 
-    fn check_size(&self, what: &str, size: u64, limit: u64) -> Result<(), AddinError> {
+    fn check_size(&self, what: Sized, size: u64, limit: u64) -> Result<(), AddinError> {
         if size > limit {
             return Err(AddinError::FileTooBig {
-                what: what.to_owned(),
+                what,
                 size,
                 limit,
                 local: self.settings.sending.local_server,
@@ -384,7 +384,7 @@ impl Bot {
         let mut files = Vec::new();
         match file {
             Param::Blob(bytes) => {
-                self.check_size("The file", bytes.len() as u64, limit)?;
+                self.check_size(Sized::File(None), bytes.len() as u64, limit)?;
                 files.push(Upload {
                     field: kind.clone(),
                     file_name: file_name.unwrap_or_else(|| default_file_name(&kind).to_owned()),
@@ -409,7 +409,7 @@ impl Bot {
                             path: text.to_owned(),
                             detail: "no such file".into(),
                         })?;
-                    self.check_size(&format!("The file '{}'", file_name_of(&path)), size, limit)?;
+                    self.check_size(Sized::File(Some(file_name_of(&path))), size, limit)?;
                     files.push(Upload {
                         field: kind.clone(),
                         file_name: file_name.unwrap_or_else(|| file_name_of(&path)),
@@ -449,7 +449,7 @@ impl Bot {
         let limit = self.limits().upload;
         let (held, default_name) = match a.get(1) {
             Param::Blob(bytes) => {
-                self.check_size("The file", bytes.len() as u64, limit)?;
+                self.check_size(Sized::File(None), bytes.len() as u64, limit)?;
                 (Held::Bytes(bytes.to_vec()), name.clone())
             }
             Param::Str(units) => {
@@ -470,7 +470,7 @@ impl Bot {
                         path: text.to_owned(),
                         detail: "no such file".into(),
                     })?;
-                self.check_size(&format!("The file '{}'", file_name_of(&path)), size, limit)?;
+                self.check_size(Sized::File(Some(file_name_of(&path))), size, limit)?;
                 let default_name = file_name_of(&path);
                 (Held::Path(path), default_name)
             }
@@ -514,7 +514,7 @@ impl Bot {
                 Held::Path(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
             };
         }
-        self.check_size("The attached files together", total, self.limits().upload)?;
+        self.check_size(Sized::Attachments, total, self.limits().upload)?;
         let files = pending
             .iter()
             .map(|p| Upload {
@@ -600,7 +600,7 @@ impl Bot {
         let info = self.exec(Request::new("getFile", body))?;
         let limit = self.limits().download;
         if let Some(size) = info.get("file_size").and_then(Json::as_u64) {
-            self.check_size("The file", size, limit)?;
+            self.check_size(Sized::File(None), size, limit)?;
         }
         let Some(file_path) = info.get("file_path").and_then(Json::as_str) else {
             return Err(AddinError::Telegram(telegram::Error::BadResponse {
