@@ -59,6 +59,20 @@ fn unicode_round_trips_and_broken_text_is_refused() {
         &[Value::number(user as f64), Value::str("a\0b")],
     );
     assert!(err.contains("NUL"), "{err}");
+    // A lone high surrogate, as a broken 1C string can hold: refused, not mangled.
+    let mut broken: Vec<u16> = "ab".encode_utf16().collect();
+    broken.insert(1, 0xD83D);
+    let err = error_of(
+        &mut bot,
+        "SendMessage",
+        &[Value::number(user as f64), Value::Utf16(broken)],
+    );
+    assert!(err.contains("суррогат"), "{err}");
+    assert_eq!(
+        sandbox.bot_messages(user).len(),
+        samples.len(),
+        "nothing more was sent"
+    );
     finish(bot);
 }
 

@@ -119,9 +119,15 @@ pub enum Value {
     I4(i32),
     R8(f64),
     Str(String),
+    /// A string given as raw UTF-16 code units: 1C strings may hold what UTF-8
+    /// cannot, such as a lone surrogate. Passed as VTYPE_PWSTR like `Str`.
+    Utf16(Vec<u16>),
     Blob(Vec<u8>),
     Date(DateTime),
-    Raw { vt: u16, bytes: [u8; 8] },
+    Raw {
+        vt: u16,
+        bytes: [u8; 8],
+    },
 }
 
 impl Value {
@@ -213,7 +219,7 @@ impl Value {
             Value::Bool(_) => vt::BOOL,
             Value::I4(_) => vt::I4,
             Value::R8(_) => vt::R8,
-            Value::Str(_) => vt::PWSTR,
+            Value::Str(_) | Value::Utf16(_) => vt::PWSTR,
             Value::Blob(_) => vt::BLOB,
             Value::Date(_) => vt::TM,
             Value::Raw { vt, .. } => *vt,
@@ -230,6 +236,7 @@ impl std::fmt::Display for Value {
             Value::I4(n) => write!(f, "{n}"),
             Value::R8(x) => write!(f, "{x}"),
             Value::Str(s) => write!(f, "{s:?}"),
+            Value::Utf16(units) => write!(f, "utf16{units:04x?}"),
             Value::Blob(b) => write!(f, "ДвоичныеДанные({} bytes)", b.len()),
             Value::Date(d) => write!(
                 f,
@@ -297,8 +304,11 @@ impl Arena {
             Value::Bool(b) => s.i = *b as i64,
             Value::I4(n) => s.i = *n as i64,
             Value::R8(f) => s.f = *f,
-            Value::Str(text) => {
-                let mut w: Vec<u16> = text.encode_utf16().collect();
+            Value::Str(_) | Value::Utf16(_) => {
+                let mut w: Vec<u16> = match v {
+                    Value::Utf16(units) => units.clone(),
+                    _ => v.as_str().unwrap_or_default().encode_utf16().collect(),
+                };
                 s.len = w.len() as u32;
                 w.push(0);
                 s.ptr = w.as_ptr().cast();
