@@ -73,8 +73,30 @@ pub fn finish(bot: Component) {
     finish_with(bot, Teardown::OneC);
 }
 
+/// Checks every error the object reported and every event still queued for
+/// the sandbox token's secret part: the whole suite runs this at teardown.
+pub fn assert_no_token_leaked(bot: &Component) {
+    let secret = tg_sandbox::DEFAULT_TOKEN
+        .split_once(':')
+        .map_or(tg_sandbox::DEFAULT_TOKEN, |(_, secret)| secret);
+    for record in bot.add_errors() {
+        assert!(
+            !record.descr.contains(secret),
+            "token in an error: {}",
+            record.descr
+        );
+    }
+    for event in bot.drain_events() {
+        assert!(
+            !event.data.contains(secret) && !event.message.contains(secret),
+            "token in an event: {event:?}"
+        );
+    }
+}
+
 /// Tears the object down in the given style and asserts a clean memory report.
 pub fn finish_with(bot: Component, style: Teardown) -> MemoryReport {
+    assert_no_token_leaked(&bot);
     let report = bot.teardown(style);
     assert!(
         report.is_clean(),
