@@ -41,5 +41,5 @@ bash tests/valgrind.sh
 
 if ((quick == 0)) && [[ -f package/ci-package.sh ]]; then
   echo "== release package, checks and the Wine smoke test"
-  bash package/ci-package.sh
+  bash package/ci-package.sh --backend sandbox
 fi
