@@ -12,6 +12,7 @@ const PROPS: &[(&str, &str)] = &[
     ("ApiUrl", "АдресAPI"),
     ("Proxy", "Прокси"),
     ("Timeout", "Таймаут"),
+    ("CaFile", "ФайлСертификатовCA"),
     ("LastError", "ПоследняяОшибка"),
     ("MaxRetries", "МаксимумПовторов"),
     ("ConnectTimeout", "ТаймаутПодключения"),

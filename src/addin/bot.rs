@@ -28,6 +28,8 @@ pub(super) struct Settings {
     pub(super) api_url: String,
     pub(super) proxy: String,
     pub(super) timeout_secs: i64,
+    /// A PEM file of extra root certificates; empty for the system's roots.
+    pub(super) ca_file: String,
     pub(super) sending: super::sending::SendSettings,
 }
 
@@ -38,6 +40,7 @@ impl Default for Settings {
             api_url: telegram::DEFAULT_API_URL.to_owned(),
             proxy: String::new(),
             timeout_secs: DEFAULT_TIMEOUT_SECS,
+            ca_file: String::new(),
             sending: Default::default(),
         }
     }
@@ -109,6 +112,7 @@ impl Bot {
                 api_url: self.settings.api_url.clone(),
                 proxy: self.settings.proxy.clone(),
                 timeout: Duration::from_secs(self.settings.timeout_secs as u64),
+                ca_file: self.settings.ca_file.clone(),
             };
             let options = self.settings.sending.client_options();
             self.client =
@@ -130,6 +134,7 @@ impl Bot {
             PropId::ApiUrl => Value::from(self.settings.api_url.clone()),
             PropId::Proxy => Value::from(telegram::without_userinfo(&self.settings.proxy)),
             PropId::Timeout => Value::Int(self.settings.timeout_secs as i32),
+            PropId::CaFile => Value::from(self.settings.ca_file.clone()),
             PropId::LastError => Value::from(self.last_error.clone()),
             PropId::LongPollTimeout
             | PropId::Polling
@@ -198,6 +203,14 @@ impl Bot {
             }
             PropId::Timeout => {
                 self.settings.timeout_secs = params::integer(name, &value, 1, MAX_TIMEOUT_SECS)?;
+            }
+            PropId::CaFile => {
+                let path = params::opt_string(name, &value)?.unwrap_or_default();
+                if !path.trim().is_empty() {
+                    telegram::read_ca_file(&path)
+                        .map_err(|e| AddinError::Telegram(telegram::Error::Config(e)))?;
+                }
+                self.settings.ca_file = path.trim().to_owned();
             }
         }
         self.client = None;

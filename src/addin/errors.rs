@@ -392,14 +392,18 @@ fn telegram_text(lang: Lang, error: &telegram::Error) -> String {
             format!("Нет ответа от {host} за {seconds} с. Проверьте сеть или увеличьте Таймаут."),
         ),
         E::Tls { host, detail } => lang.pick(
-            format!("Secure connection to {host} failed: {detail}. Check the system certificates, or the proxy that intercepts HTTPS."),
-            format!("Не удалось установить защищённое соединение с {host}: {detail}. Проверьте сертификаты системы или прокси, перехватывающий HTTPS."),
+            format!("Secure connection to {host} failed: {detail}. Check the system certificates; for a company root that is not installed in the system (or a proxy that intercepts HTTPS), set CaFile to its PEM file."),
+            format!("Не удалось установить защищённое соединение с {host}: {detail}. Проверьте сертификаты системы; для корневого сертификата организации, не установленного в системе (или прокси, перехватывающего HTTPS), укажите его PEM-файл в свойстве ФайлСертификатовCA."),
         ),
         E::BadResponse { method, status, detail } => lang.pick(
             format!("{method}: the server's answer is not a Bot API answer (HTTP {status}: {detail}). Check ApiUrl and Proxy."),
             format!("{method}: ответ сервера не похож на ответ Bot API (HTTP {status}: {detail}). Проверьте АдресAPI и Прокси."),
         ),
         E::Config(ConfigError::ApiUrl(_)) => invalid_text(lang, lang.pick("ApiUrl".into(), "АдресAPI".into()).as_str(), &Invalid::ApiUrl),
+        E::Config(ConfigError::CaFile { path, detail }) => lang.pick(
+            format!("The CA file '{path}' cannot be used: {detail}. Give a PEM file with the company's root certificate (-----BEGIN CERTIFICATE-----), or leave CaFile empty to use the system's certificates."),
+            format!("Файл сертификатов '{path}' нельзя использовать: {detail}. Укажите PEM-файл с корневым сертификатом организации (-----BEGIN CERTIFICATE-----) или оставьте ФайлСертификатовCA пустым, чтобы использовать сертификаты системы."),
+        ),
         E::Config(ConfigError::Proxy(_)) => invalid_text(lang, lang.pick("Proxy".into(), "Прокси".into()).as_str(), &Invalid::Proxy),
     }
 }

@@ -9,6 +9,7 @@ pub enum PropId {
     ApiUrl,
     Proxy,
     Timeout,
+    CaFile,
     LastError,
     LongPollTimeout,
     Polling,
@@ -126,6 +127,7 @@ pub static PROPS: &[PropSpec] = &[
     prop(PropId::ApiUrl, "ApiUrl", "АдресAPI", true, true),
     prop(PropId::Proxy, "Proxy", "Прокси", true, true),
     prop(PropId::Timeout, "Timeout", "Таймаут", true, true),
+    prop(PropId::CaFile, "CaFile", "ФайлСертификатовCA", true, true),
     prop(
         PropId::LastError,
         "LastError",

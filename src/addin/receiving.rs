@@ -380,6 +380,7 @@ impl Bot {
                 api_url: self.settings.api_url.clone(),
                 proxy: self.settings.proxy.clone(),
                 timeout: Duration::from_secs(self.settings.timeout_secs as u64),
+                ca_file: self.settings.ca_file.clone(),
             },
             long_poll: Duration::from_secs(
                 r.long_poll_secs.unwrap_or(DEFAULT_LONG_POLL_SECS) as u64

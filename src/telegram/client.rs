@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::answer;
 use super::error::{ConfigError, Error};
 use super::send::{ClientOptions, Request};
+use super::tls;
 use super::token::Token;
 
 /// The public Bot API server.
@@ -23,6 +24,8 @@ pub struct ClientConfig {
     pub proxy: String,
     /// The whole-request timeout.
     pub timeout: Duration,
+    /// A PEM file of extra root certificates; empty for the system's roots.
+    pub ca_file: String,
 }
 
 /// A Bot API client. Cheap to call repeatedly: the connection is reused.
@@ -96,8 +99,10 @@ impl Client {
         let api_url = normalize_api_url(&config.api_url).map_err(Error::Config)?;
         let proxy = check_proxy(&config.proxy).map_err(Error::Config)?;
         let connect = config.timeout.min(options.connect_timeout);
+        let tls = tls::tls_config(&config.ca_file).map_err(Error::Config)?;
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .tls_config(tls)
             .timeout_global(Some(config.timeout))
             .timeout_connect(Some(connect))
             .proxy(proxy)

@@ -49,6 +49,13 @@ pub enum ConfigError {
     ApiUrl(String),
     /// `Proxy` is not a proxy URL ureq accepts.
     Proxy(String),
+    /// The CA file cannot be read or holds no certificate.
+    CaFile {
+        /// The path as given.
+        path: String,
+        /// What went wrong.
+        detail: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -72,6 +79,9 @@ impl fmt::Display for Error {
             }
             Error::Config(ConfigError::ApiUrl(url)) => write!(f, "bad API address {url:?}"),
             Error::Config(ConfigError::Proxy(url)) => write!(f, "bad proxy address {url:?}"),
+            Error::Config(ConfigError::CaFile { path, detail }) => {
+                write!(f, "bad CA file {path:?}: {detail}")
+            }
         }
     }
 }

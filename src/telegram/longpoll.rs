@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use super::answer;
 use super::client::{check_proxy, normalize_api_url, ClientConfig};
 use super::error::{ConfigError, Error};
+use super::tls;
 use super::token::Token;
 
 /// Bound of name resolution plus TCP connect, the one phase an abort does not cut short.
@@ -63,8 +64,10 @@ impl LongPoll {
     pub fn new(config: &ClientConfig, long_poll: Duration) -> Result<LongPoll, Error> {
         let api_url = normalize_api_url(&config.api_url).map_err(Error::Config)?;
         let proxy = check_proxy(&config.proxy).map_err(Error::Config)?;
+        let tls = tls::tls_config(&config.ca_file).map_err(Error::Config)?;
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .tls_config(tls)
             .timeout_global(Some(long_poll + SLACK))
             .timeout_connect(Some(CONNECT_TIMEOUT))
             .proxy(proxy)
@@ -167,6 +170,7 @@ mod tests {
             api_url: "http://127.0.0.1:9".into(),
             proxy: String::new(),
             timeout: Duration::from_secs(1),
+            ca_file: String::new(),
         };
         LongPoll::new(&config, Duration::from_secs(1)).unwrap()
     }

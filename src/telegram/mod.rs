@@ -10,6 +10,7 @@ mod multipart;
 mod retry;
 mod send;
 mod split;
+mod tls;
 mod token;
 
 pub use client::{
@@ -22,4 +23,5 @@ pub use markup::{escape_html, escape_markdown_v2};
 pub use multipart::{Source, Upload};
 pub use send::{ClientOptions, Outcome, Request};
 pub use split::{split, ParseMode, SplitError};
+pub use tls::read_ca_file;
 pub use token::{Token, TokenError};

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod proxy;
+#[cfg(target_os = "linux")]
+pub mod tls;
 
 use super::common::*;
 
