@@ -408,9 +408,11 @@ mod tests {
     #[test]
     fn finds_cyrillic_in_any_case() {
         let names = |p: &PropSpec| [p.en, p.ru];
-        assert_eq!(find(PROPS, "ТОКЕН", names), Some(1));
-        assert_eq!(find(PROPS, "адресapi", names), Some(2));
-        assert_eq!(find(PROPS, "lasterror", names), Some(5));
+        let row = |id: PropId| PROPS.iter().position(|p| p.id == id);
+        assert_eq!(find(PROPS, "ТОКЕН", names), row(PropId::Token));
+        assert_eq!(find(PROPS, "адресapi", names), row(PropId::ApiUrl));
+        assert_eq!(find(PROPS, "lasterror", names), row(PropId::LastError));
+        assert_eq!(find(PROPS, "ФайлСертификатовca", names), row(PropId::CaFile));
         assert_eq!(find(PROPS, "nothing", names), None);
     }
 
