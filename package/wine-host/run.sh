@@ -8,6 +8,10 @@
 # auto (default): tg-sandbox when it builds (cargo build -p tg-sandbox), else the stub.
 # With the sandbox, a user is created and /start-s the bot first, so that sendMessage has a
 # chat, and the message is looked up afterwards through the sandbox's control API.
+# HTTPS (SChannel): a throw-away CA and a certificate for 127.0.0.1 (openssl), and
+# tls_front.py terminating TLS in front of the same Bot API; the host checks that GetMe fails
+# without CaFile and succeeds with CaFile = the CA's PEM (SKIPPED under Wine 8, see wine_host.cpp).
+# WINE_HOST_WINEDEBUG: WINEDEBUG for the host (default -all), e.g. +chain,+crypt.
 # Exit code: the host's (0 = every step passed).
 set -euo pipefail
 
@@ -21,7 +25,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --backend) BACKEND=${2:?}; shift ;;
     --no-install) INSTALL=0 ;;
-    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
     *) TARGET=$1 ;;
   esac
   shift
@@ -37,6 +41,7 @@ mkdir -p "$WORK"
 need=()
 command -v x86_64-w64-mingw32-g++ >/dev/null || need+=(g++-mingw-w64-x86-64)
 command -v wine >/dev/null || need+=(wine64 wine)
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   [ "$INSTALL" = 1 ] || die "missing: ${need[*]}"
   log "installing ${need[*]}"
@@ -76,9 +81,11 @@ fi
 
 # --- the Bot API ------------------------------------------------------------------------
 BACKEND_PID=""
+FRONT_PID=""
 PREFIX=""
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
+  if [ -n "$FRONT_PID" ]; then kill "$FRONT_PID" 2>/dev/null || true; fi
   if [ -n "$BACKEND_PID" ]; then kill "$BACKEND_PID" 2>/dev/null || true; fi
   if [ -n "$PREFIX" ]; then
     WINEPREFIX=$PREFIX wineserver -k 2>/dev/null || true
@@ -123,6 +130,9 @@ if [ "$BACKEND" != stub ]; then
   fi
 fi
 
+# The port is read from these files: an old run's must not be read before the new process
+# truncates them.
+rm -f "$WORK/backend.out" "$WORK/front.out" "$WORK/front.err"
 CHAT_ID=100200300
 TEXT="Привет из Wine: 1С ✓"
 POLL_TEXT="wine-poll-probe: из getUpdates"
@@ -143,18 +153,46 @@ else
   log "Python stub at $URL"
 fi
 
+# --- HTTPS in front of the Bot API --------------------------------------------------------
+# A CA made for this run and a server certificate for 127.0.0.1 (IP SAN) signed by it. RSA:
+# what company CAs mostly use, and what every SChannel (Wine's included) verifies.
+TLS=$WORK/tls
+rm -rf "$TLS" && mkdir -p "$TLS"
+(
+  cd "$TLS"
+  openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 2 -keyout ca.key -out ca.pem \
+    -subj "/O=TelegramAddin wine test/CN=Wine Test Company Root" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+  openssl req -new -newkey rsa:2048 -nodes -sha256 -keyout server.key -out server.csr \
+    -subj "/CN=127.0.0.1"
+  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost" >server.ext
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -sha256 -days 2 \
+    -extfile server.ext -out server.pem
+) >"$TLS/openssl.log" 2>&1 || { cat "$TLS/openssl.log" >&2; die "openssl could not make the test certificates"; }
+HOSTPORT=${URL#http://}
+HOSTPORT=${HOSTPORT%%/*}
+python3 "$HERE/tls_front.py" --cert "$TLS/server.pem" --key "$TLS/server.key" --target "$HOSTPORT" \
+  >"$WORK/front.out" 2>"$WORK/front.err" &
+FRONT_PID=$!
+FRONT_PORT=$(wait_for_line "$WORK/front.out" '^[0-9]+$' 20) || die "tls_front.py did not start"
+HTTPS_URL=https://127.0.0.1:$FRONT_PORT
+CA_WIN="Z:${TLS//\//\\}\\ca.pem"  # Wine maps / to Z:
+log "HTTPS front at $HTTPS_URL -> $URL (CA $CA_WIN)"
+
 # --- Wine ------------------------------------------------------------------------------------
 PREFIX=$(mktemp -d /tmp/wine-addin.XXXXXX)
-export WINEPREFIX=$PREFIX WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+export WINEPREFIX=$PREFIX WINEDEBUG=${WINE_HOST_WINEDEBUG:--all} WINEDLLOVERRIDES="mscoree,mshtml="
 unset DISPLAY WAYLAND_DISPLAY
 log "running wine_host.exe on $(basename "$DLL") (WINEPREFIX=$PREFIX)"
 start=$SECONDS
 set +e
-timeout 300 wine "$EXE" "Z:${DLL//\//\\}" "$URL" "$TOKEN" "$CHAT_ID" "$TEXT" "$POLL_TEXT" \
+timeout 300 wine "$EXE" "Z:${DLL//\//\\}" "$URL" "$TOKEN" "$CHAT_ID" "$TEXT" "$POLL_TEXT" "$HTTPS_URL" "$CA_WIN" \
   2> >(grep -v -e 'rundll32.exe' -e 'has been updated' >&2) | tee "$WORK/host.out"
 rc=${PIPESTATUS[0]}
 set -e
 log "wine_host.exe exited with $rc after $((SECONDS - start)) s"
+if [ -s "$WORK/front.err" ]; then sed 's/^/  /' "$WORK/front.err" >&2; fi
 
 if [ -n "$SANDBOX_BIN" ] && [ "$rc" = 0 ]; then
   # The sandbox's user side must have received the text.
