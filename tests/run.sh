@@ -20,6 +20,8 @@ declare -A wanted=(
   [chromium]=chromium
   [chromedriver]=chromium-driver
 )
+# Without rustup's toolchain, Debian's rustc-web/cargo-web (Rust 1.96) serve.
+command -v cargo >/dev/null 2>&1 || wanted[cargo]="rustc-web cargo-web"
 missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
@@ -27,7 +29,8 @@ done
 if ((${#missing[@]})); then
   echo "== installing: ${missing[*]}"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+  # shellcheck disable=SC2068 # a value may name two packages
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq ${missing[@]}
 fi
 
 echo "== build"
