@@ -190,6 +190,15 @@ fn limits_are_checked_before_anything_is_uploaded() {
         err.contains("Файл 'big.bin'") && err.contains("50 МБ"),
         "{err}"
     );
+    let err = error_of(
+        &mut ru,
+        "SendFile",
+        &[chat(user), Value::str("/no/such/dir/report.pdf")],
+    );
+    assert!(
+        err.contains("/no/such/dir/report.pdf") && err.contains("такого файла нет"),
+        "{err}"
+    );
     assert_eq!(
         sandbox.stats().requests_total,
         0,

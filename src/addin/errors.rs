@@ -175,6 +175,7 @@ pub enum AddinError {
     /// A caption over 1024 characters.
     CaptionTooLong { len: usize },
     /// A local file that cannot be read.
+    /// `detail` is the OS error, empty when the file does not exist.
     FileUnreadable { path: String, detail: String },
     /// A long text whose formatting cannot survive splitting.
     CannotSplit { mode: &'static str },
@@ -241,10 +242,17 @@ impl AddinError {
                 format!("The caption is {len} characters long; Telegram allows at most 1024. Shorten it or send the text as a separate message."),
                 format!("Подпись длиной {len} символов; Telegram допускает не больше 1024. Сократите её или отправьте текст отдельным сообщением."),
             ),
-            AddinError::FileUnreadable { path, detail } => lang.pick(
-                format!("Cannot read the file '{path}': {detail}. Check the path and the access rights of the 1C process."),
-                format!("Не удалось прочитать файл '{path}': {detail}. Проверьте путь и права доступа процесса 1С."),
-            ),
+            AddinError::FileUnreadable { path, detail } => {
+                let (detail_en, detail_ru) = if detail.is_empty() {
+                    ("there is no such file", "такого файла нет")
+                } else {
+                    (detail.as_str(), detail.as_str())
+                };
+                lang.pick(
+                    format!("Cannot read the file '{path}': {detail_en}. Check the path and the access rights of the 1C process."),
+                    format!("Не удалось прочитать файл '{path}': {detail_ru}. Проверьте путь и права доступа процесса 1С."),
+                )
+            }
             AddinError::CannotSplit { mode } => lang.pick(
                 format!("The text is longer than 4096 characters and cannot be split without breaking its {mode} formatting (an entity stays open over 4096 characters, or 'entities' are given). Split it yourself or shorten the formatted part."),
                 format!("Текст длиннее 4096 символов, и его нельзя разбить, не нарушив разметку {mode} (элемент разметки открыт на протяжении более 4096 символов или заданы 'entities'). Разбейте текст сами или сократите размеченный фрагмент."),

@@ -412,7 +412,10 @@ mod tests {
         assert_eq!(find(PROPS, "ТОКЕН", names), row(PropId::Token));
         assert_eq!(find(PROPS, "адресapi", names), row(PropId::ApiUrl));
         assert_eq!(find(PROPS, "lasterror", names), row(PropId::LastError));
-        assert_eq!(find(PROPS, "ФайлСертификатовca", names), row(PropId::CaFile));
+        assert_eq!(
+            find(PROPS, "ФайлСертификатовca", names),
+            row(PropId::CaFile)
+        );
         assert_eq!(find(PROPS, "nothing", names), None);
     }
 

@@ -362,6 +362,21 @@ impl Bot {
         Ok(())
     }
 
+    /// A local file to upload: it must exist and fit in `limit` bytes.
+    fn local_file(&self, text: &str, limit: u64) -> Result<PathBuf, AddinError> {
+        let path = PathBuf::from(text);
+        let size = std::fs::metadata(&path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+            .ok_or_else(|| AddinError::FileUnreadable {
+                path: text.to_owned(),
+                detail: String::new(),
+            })?;
+        self.check_size(Sized::File(Some(file_name_of(&path))), size, limit)?;
+        Ok(path)
+    }
+
     fn send_file(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
         let chat = params::chat_id(a.name(0), &a.get(0))?;
         let file = a.get(1);
@@ -400,16 +415,7 @@ impl Bot {
                 if is_url(text) || (looks_like_file_id(text) && !Path::new(text).exists()) {
                     options.insert(kind.clone(), Json::from(text));
                 } else {
-                    let path = PathBuf::from(text);
-                    let size = std::fs::metadata(&path)
-                        .ok()
-                        .filter(|m| m.is_file())
-                        .map(|m| m.len())
-                        .ok_or_else(|| AddinError::FileUnreadable {
-                            path: text.to_owned(),
-                            detail: "no such file".into(),
-                        })?;
-                    self.check_size(Sized::File(Some(file_name_of(&path))), size, limit)?;
+                    let path = self.local_file(text, limit)?;
                     files.push(Upload {
                         field: kind.clone(),
                         file_name: file_name.unwrap_or_else(|| file_name_of(&path)),
@@ -461,16 +467,7 @@ impl Bot {
                         "AddFile takes BinaryData or a local file path; put a URL or file_id straight into CallMethod's Params",
                     ));
                 }
-                let path = PathBuf::from(text);
-                let size = std::fs::metadata(&path)
-                    .ok()
-                    .filter(|m| m.is_file())
-                    .map(|m| m.len())
-                    .ok_or_else(|| AddinError::FileUnreadable {
-                        path: text.to_owned(),
-                        detail: "no such file".into(),
-                    })?;
-                self.check_size(Sized::File(Some(file_name_of(&path))), size, limit)?;
+                let path = self.local_file(text, limit)?;
                 let default_name = file_name_of(&path);
                 (Held::Path(path), default_name)
             }
