@@ -131,6 +131,10 @@ fn inline_and_reply_keyboards_and_removing_buttons_after_a_press() {
         "{}",
         history[0].json
     );
+    assert!(
+        history[0].callback_data().is_empty(),
+        "the chat no longer shows the buttons"
+    );
     let edited = json(
         bot.call(
             "ИзменитьСообщение",

@@ -858,9 +858,9 @@ fn edit_message(w: &mut World, bot: i64, p: &Params, name: &str) -> ApiResult<Va
     new["edit_date"] = json!(now());
     m.json = new.clone();
     m.edited = true;
-    if markup.is_some() || name != "editMessageReplyMarkup" {
-        m.markup = markup;
-    }
+    // Telegram drops the inline keyboard of an edited message unless the
+    // edit gives one again, whichever edit method it is.
+    m.markup = markup;
     w.touch();
     Ok(new)
 }
