@@ -555,8 +555,7 @@ extern "C" int wmain(int argc, wchar_t** argv) {
     check(!found.empty(), "ExternalEvent from the polling thread", found);
     check(obj->CallAsProc(m_stop, nullptr, 0), "CallAsProc(StopPolling)");
   } else {
-    // TODO(polling): the add-in has no StartPolling/StopPolling yet.
-    std::printf("SKIP ExternalEvent from the polling thread (no StartPolling in this build)\n");
+    check(false, "FindMethod(StartPolling/StopPolling)", "the add-in must have both");
   }
 
   obj->Done();
