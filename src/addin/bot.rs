@@ -87,9 +87,6 @@ impl Bot {
         }
     }
 
-    #[cfg(not(debug_assertions))]
-    fn maybe_panic(&self, _point: ()) {}
-
     fn redact(&self, text: &str) -> String {
         match &self.settings.token {
             Some(token) => token.redact(text),
@@ -218,11 +215,6 @@ impl Bot {
     }
 
     fn run(&mut self, spec: &MethodSpec, args: &[Param<'_>]) -> Result<Value, AddinError> {
-        let arg = |i: usize| args.get(i).copied().unwrap_or(Param::Empty);
-        let name = |i: usize| Name {
-            en: spec.params[i].en,
-            ru: spec.params[i].ru,
-        };
         match spec.id {
             MethodId::StartPolling
             | MethodId::StopPolling
@@ -248,6 +240,16 @@ impl Bot {
             | MethodId::EscapeMarkdown
             | MethodId::EscapeHtml => self.run_sending(spec, args),
             #[cfg(debug_assertions)]
+            MethodId::DebugPanic | MethodId::DebugEvent => self.run_debug(spec, args),
+        }
+    }
+
+    /// The debug-only test hooks.
+    #[cfg(debug_assertions)]
+    fn run_debug(&mut self, spec: &MethodSpec, args: &[Param<'_>]) -> Result<Value, AddinError> {
+        let a = params::Args::new(spec, args);
+        let (arg, name) = (|i: usize| a.get(i), |i: usize| a.name(i));
+        match spec.id {
             MethodId::DebugPanic => {
                 let point = params::string(name(0), &arg(0))?;
                 let point = match point.to_lowercase().as_str() {
@@ -268,7 +270,6 @@ impl Bot {
                 *self.panic_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(point);
                 Ok(Value::Empty)
             }
-            #[cfg(debug_assertions)]
             MethodId::DebugEvent => {
                 let message = params::string(name(0), &arg(0))?;
                 let data = params::opt_string(name(1), &arg(1))?.unwrap_or_default();
@@ -278,6 +279,7 @@ impl Bot {
                     .is_some_and(|h| super::events::raise(h, &message, &data));
                 Ok(Value::Bool(sent))
             }
+            _ => Ok(Value::Empty),
         }
     }
 }

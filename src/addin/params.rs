@@ -4,9 +4,36 @@
 use crate::ffi::Param;
 
 use super::errors::{AddinError, Expected, Got, Invalid, Name};
+use super::members::MethodSpec;
 
 /// The largest integer an R8 holds exactly (2^53).
 const EXACT_F64_LIMIT: f64 = 9_007_199_254_740_992.0;
+
+/// The parameters of one call, with the method's names for them.
+pub struct Args<'s, 'p> {
+    spec: &'s MethodSpec,
+    args: &'s [Param<'p>],
+}
+
+impl<'s, 'p> Args<'s, 'p> {
+    /// The parameters `args` of a call to `spec`.
+    pub fn new(spec: &'s MethodSpec, args: &'s [Param<'p>]) -> Self {
+        Args { spec, args }
+    }
+
+    /// Parameter `i`; Undefined when 1C passed fewer.
+    pub fn get(&self, i: usize) -> Param<'p> {
+        self.args.get(i).copied().unwrap_or(Param::Empty)
+    }
+
+    /// The English and Russian names of parameter `i`, for error texts.
+    pub fn name(&self, i: usize) -> Name {
+        self.spec
+            .params
+            .get(i)
+            .map_or(Name { en: "?", ru: "?" }, |p| Name { en: p.en, ru: p.ru })
+    }
+}
 
 /// The 1C type of a parameter, for messages.
 pub fn got(param: &Param<'_>) -> Got {

@@ -18,7 +18,7 @@ use crate::telegram::{self, ClientConfig, Token};
 use super::bot::Bot;
 use super::errors::{AddinError, Invalid, Lang, Name};
 use super::members::{MethodId, MethodSpec, PropId};
-use super::params;
+use super::params::{self, Args};
 
 /// Default `LongPollTimeout`, seconds.
 const DEFAULT_LONG_POLL_SECS: i64 = 25;
@@ -252,11 +252,9 @@ impl Bot {
         spec: &MethodSpec,
         args: &[Param<'_>],
     ) -> Result<Value, AddinError> {
-        let arg = |i: usize| args.get(i).copied().unwrap_or(Param::Empty);
-        let name = |i: usize| Name {
-            en: spec.params[i].en,
-            ru: spec.params[i].ru,
-        };
+        let a = Args::new(spec, args);
+        let arg = |i: usize| a.get(i);
+        let name = |i: usize| a.name(i);
         match spec.id {
             MethodId::StartPolling => {
                 let allowed = allowed_updates(name(0), &arg(0))?;

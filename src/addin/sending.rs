@@ -19,7 +19,7 @@ use crate::telegram::{
 use super::bot::Bot;
 use super::errors::{AddinError, Expected, Invalid, Name, Sized};
 use super::members::{MethodId, MethodSpec, PropId};
-use super::params;
+use super::params::{self, Args};
 
 /// Largest `MaxRetries`.
 const MAX_RETRIES: i64 = 10;
@@ -83,25 +83,6 @@ impl SendState {
     /// The object's log sink, if logging is on.
     pub(super) fn log_sink(&self) -> Option<Arc<Sink>> {
         self.log.clone()
-    }
-}
-
-/// The parameters of one call with their names.
-struct Args<'s, 'p> {
-    spec: &'s MethodSpec,
-    args: &'s [Param<'p>],
-}
-
-impl<'p> Args<'_, 'p> {
-    fn get(&self, i: usize) -> Param<'p> {
-        self.args.get(i).copied().unwrap_or(Param::Empty)
-    }
-
-    fn name(&self, i: usize) -> Name {
-        self.spec
-            .params
-            .get(i)
-            .map_or(Name { en: "?", ru: "?" }, |p| Name { en: p.en, ru: p.ru })
     }
 }
 
@@ -226,7 +207,7 @@ impl Bot {
         spec: &MethodSpec,
         args: &[Param<'_>],
     ) -> Result<Value, AddinError> {
-        let a = Args { spec, args };
+        let a = Args::new(spec, args);
         self.send.migrated_chat_id = 0;
         match spec.id {
             MethodId::SendMessage => self.send_message(&a),

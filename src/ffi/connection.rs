@@ -10,7 +10,6 @@ use std::sync::{Arc, RwLock};
 
 use addin1c::CString1C;
 
-use super::strings::read_wstr;
 use super::types::TVariant;
 
 #[repr(C)]
@@ -57,8 +56,8 @@ struct PlatformInfoVTable {
 
 #[repr(C)]
 struct AppInfo {
-    app_version: *const u16,
-    user_agent: *const u16,
+    _app_version: *const u16,
+    _user_agent: *const u16,
     application: c_int,
 }
 
@@ -114,13 +113,6 @@ impl AppType {
     }
 }
 
-/// What the platform said about itself.
-#[derive(Clone, Debug)]
-pub struct PlatformInfo {
-    pub app_type: AppType,
-    pub version: String,
-}
-
 struct Live(*mut RawConnection);
 // SAFETY: the platform's connection may be called from any thread (1C's own
 // sample raises ExternalEvent from a worker thread); the pointer is cleared
@@ -136,7 +128,7 @@ unsafe impl Sync for Live {}
 #[derive(Clone)]
 pub struct Host {
     raw: Arc<RwLock<Live>>,
-    platform: Option<PlatformInfo>,
+    app_type: AppType,
 }
 
 impl Host {
@@ -147,15 +139,15 @@ impl Host {
         if raw.is_null() || unsafe { (*raw).vptr.is_null() } {
             return None;
         }
-        let platform = if PLATFORM_CAPABILITIES.load(Ordering::SeqCst) >= 1 {
+        let app_type = if PLATFORM_CAPABILITIES.load(Ordering::SeqCst) >= 1 {
             // SAFETY: with capabilities >= 1 the platform passes IAddInDefBaseEx.
-            unsafe { query_platform_info(raw) }
+            unsafe { query_app_type(raw) }
         } else {
-            None
+            AppType::Unknown
         };
         Some(Host {
             raw: Arc::new(RwLock::new(Live(raw))),
-            platform,
+            app_type,
         })
     }
 
@@ -176,16 +168,9 @@ impl Host {
         f(raw, vtable)
     }
 
-    /// The platform's description of itself, when it gave one.
-    pub fn platform(&self) -> Option<&PlatformInfo> {
-        self.platform.as_ref()
-    }
-
     /// The application type, `Unknown` when the platform did not say.
     pub fn app_type(&self) -> AppType {
-        self.platform
-            .as_ref()
-            .map_or(AppType::Unknown, |p| p.app_type)
+        self.app_type
     }
 
     /// Reports an error that makes the platform raise an exception with `text`.
@@ -243,14 +228,14 @@ fn wide(text: &str) -> Vec<u16> {
         .collect()
 }
 
-/// Asks `IAddInDefBaseEx::GetInterface(eIPlatformInfo)`.
+/// Asks `IAddInDefBaseEx::GetInterface(eIPlatformInfo)` for the application type.
 ///
 /// # Safety
 /// `raw` must be a live `IAddInDefBaseEx`.
-unsafe fn query_platform_info(raw: *mut RawConnection) -> Option<PlatformInfo> {
+unsafe fn query_app_type(raw: *mut RawConnection) -> AppType {
     let iface = ((*(*raw).vptr).get_interface)(raw, INTERFACE_PLATFORM_INFO);
     if iface.is_null() {
-        return None;
+        return AppType::Unknown;
     }
     // MSVC places the empty `IInterface` base after the vptr, so on Windows the
     // returned `IInterface*` sits one pointer past the object's start.
@@ -260,15 +245,11 @@ unsafe fn query_platform_info(raw: *mut RawConnection) -> Option<PlatformInfo> {
     let object = iface;
     let vptr = *object.cast::<*const PlatformInfoVTable>();
     if vptr.is_null() {
-        return None;
+        return AppType::Unknown;
     }
     let info = ((*vptr).get_platform_info)(object);
     if info.is_null() {
-        return None;
+        return AppType::Unknown;
     }
-    let info = &*info;
-    Some(PlatformInfo {
-        app_type: AppType::from_code(info.application),
-        version: read_wstr(info.app_version).unwrap_or_default(),
-    })
+    AppType::from_code((*info).application)
 }
