@@ -16,6 +16,20 @@ struct Envelope {
     parameters: Option<ResponseParameters>,
 }
 
+/// The largest answer body read (a getUpdates batch of 100 can be large).
+const ANSWER_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Reads an HTTP answer: its status and its body as text.
+pub fn read(response: ureq::http::Response<ureq::Body>) -> Result<(u16, String), ureq::Error> {
+    let status = response.status().as_u16();
+    let text = response
+        .into_body()
+        .with_config()
+        .limit(ANSWER_LIMIT)
+        .read_to_string()?;
+    Ok((status, text))
+}
+
 /// Telegram's `result` from the answer to `method`, or the error it carries.
 /// A body that is not a Bot API answer becomes [`Error::BadResponse`] with
 /// its start; no text of the error holds the token.

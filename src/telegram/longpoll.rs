@@ -109,13 +109,8 @@ impl LongPoll {
             .header("Content-Type", "application/json")
             .send(body)
             .map_err(|e| self.transport_error(e, request.timeout))?;
-        let status = response.status().as_u16();
-        let text = response
-            .into_body()
-            .with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_string()
-            .map_err(|e| self.transport_error(e, request.timeout))?;
+        let (status, text) =
+            answer::read(response).map_err(|e| self.transport_error(e, request.timeout))?;
         self.parse(status, &text)
     }
 

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
+use super::answer;
 use super::client::Client;
 use super::error::Error;
 use super::multipart::{self, Upload};
@@ -208,16 +209,10 @@ impl Client {
             maybe_sent: !before_sending(&e),
             error: self.transport_error(method, e),
         })?;
-        let status = response.status().as_u16();
-        let text = response
-            .into_body()
-            .with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_string()
-            .map_err(|e| Failure {
-                maybe_sent: true,
-                error: self.transport_error(method, e),
-            })?;
+        let (status, text) = answer::read(response).map_err(|e| Failure {
+            maybe_sent: true,
+            error: self.transport_error(method, e),
+        })?;
         log::debug!(
             "{method} answer {status}: {}",
             self.config.token.redact(&text)
