@@ -13,6 +13,14 @@ fn start() -> Sandbox {
     Sandbox::start(SandboxConfig::default()).unwrap()
 }
 
+/// Sends "x" to `user` as a bot would, returning the raw outcome.
+fn send_x(sb: &Sandbox, user: i64) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    agent()
+        .post(sb.method_url("sendMessage"))
+        .header("Content-Type", "application/json")
+        .send(json!({"chat_id": user, "text": "x"}).to_string())
+}
+
 #[test]
 fn latency_fixed_and_per_request() {
     let sb = start();
@@ -44,10 +52,7 @@ fn drop_does_not_process() {
     let sb = start();
     let u = sb.create_user("Ivan");
     sb.inject_once("sendMessage", Fault::Drop);
-    let r = agent()
-        .post(sb.method_url("sendMessage"))
-        .header("Content-Type", "application/json")
-        .send(json!({"chat_id": u, "text": "x"}).to_string());
+    let r = send_x(&sb, u);
     assert!(r.is_err(), "expected a connection error");
     assert!(sb.bot_messages(u).is_empty());
     assert_eq!(sb.stats().faults_injected, 1);
@@ -58,10 +63,7 @@ fn reset_mid_answer_processes_but_loses_answer() {
     let sb = start();
     let u = sb.create_user("Ivan");
     sb.inject_once("sendMessage", Fault::ResetMidAnswer);
-    let r = agent()
-        .post(sb.method_url("sendMessage"))
-        .header("Content-Type", "application/json")
-        .send(json!({"chat_id": u, "text": "x"}).to_string());
+    let r = send_x(&sb, u);
     let failed = match r {
         Err(_) => true,
         Ok(mut resp) => resp.body_mut().read_to_string().is_err(),
