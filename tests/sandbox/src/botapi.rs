@@ -60,12 +60,15 @@ pub fn call(
     sh: &Shared,
     token: &str,
     method: &str,
-    raw: HashMap<String, RawParam>,
+    mut raw: HashMap<String, RawParam>,
 ) -> ApiResult<Answer> {
     let (bot, m) = {
         let w = sh.world.lock().unwrap();
         route(&w, token, method)?
     };
+    if m.name == "getUpdates" {
+        lenient_integers(&mut raw, &["offset", "limit", "timeout"]);
+    }
     let p = spec::validate(m, raw).map_err(|(c, d)| ApiError::new(c, d))?;
     if m.name == "getUpdates" {
         return get_updates(sh, bot, &p).map(Answer::from);
@@ -276,6 +279,41 @@ fn dispatch(w: &mut World, bot: i64, name: &str, p: &Params) -> ApiResult<Answer
     })
 }
 
+/// getUpdates reads offset, limit and timeout as telegram-bot-api does
+/// (`get_integer_arg` → `td::to_integer`): the leading digits, an optional
+/// minus first; anything else is 0 (so `limit=abc` is 0, clamped to 1).
+fn lenient_integers(raw: &mut HashMap<String, RawParam>, names: &[&str]) {
+    for name in names {
+        let text = match raw.get(*name) {
+            Some(RawParam::Value(Value::String(s))) => s.clone(),
+            Some(RawParam::Value(Value::Null)) | None => continue,
+            Some(RawParam::Value(v)) => v.to_string(),
+            Some(RawParam::File(part)) => String::from_utf8_lossy(&part.data).to_string(),
+        };
+        if text.is_empty() {
+            continue; // absent: the default applies
+        }
+        raw.insert(name.to_string(), RawParam::Value(json!(td_integer(&text))));
+    }
+}
+
+/// `td::to_integer`: an optional '-', then decimal digits up to the first other byte.
+fn td_integer(s: &str) -> i64 {
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let mut n: i64 = 0;
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+        n = n.saturating_mul(10).saturating_add((b - b'0') as i64);
+    }
+    if negative {
+        -n
+    } else {
+        n
+    }
+}
+
 fn spec_returns_true(method: &str) -> bool {
     static RAW: &str = include_str!("../spec/api.json");
     static CACHE: std::sync::OnceLock<std::collections::HashSet<String>> =
@@ -377,6 +415,21 @@ fn set_webhook(w: &mut World, bot: i64, p: &Params) -> ApiResult<Answer> {
     })
 }
 
+/// Whether Telegram's server uses a positive offset to confirm updates.
+/// telegram-bot-api's `Client::do_get_updates` asks td's `TQueue::get` for
+/// the events from `offset`; `TQueue::get` refuses an id more than 10 past the
+/// queue's tail (the next update_id: "Specified from_id is in the future") or
+/// more than 2,000,000 before it ("in the past"), and ids from 2,000,000,000
+/// up are invalid. On a refusal the server reads from the queue's head
+/// instead: nothing is confirmed and the pending updates are returned. So an
+/// offset far above the last update_id does not empty the queue; one up to
+/// last update_id + 11 confirms everything.
+fn offset_usable(offset: i64, next_update_id: i64) -> bool {
+    const MAX_ID: i64 = 2_000_000_000;
+    const PAST: i64 = 2 * 1_000_000;
+    offset < MAX_ID && offset <= next_update_id + 10 && offset >= next_update_id - PAST
+}
+
 fn get_updates(sh: &Shared, bot: i64, p: &Params) -> ApiResult<Value> {
     let timeout = p.i64("timeout").unwrap_or(0).clamp(0, 50);
     let limit = p.i64("limit").unwrap_or(100).clamp(1, 100) as usize;
@@ -398,7 +451,7 @@ fn get_updates(sh: &Shared, bot: i64, p: &Params) -> ApiResult<Value> {
             );
         }
         if let Some(off) = p.i64("offset") {
-            if off > 0 {
+            if off > 0 && offset_usable(off, b.next_update_id) {
                 while b
                     .updates
                     .front()
@@ -608,6 +661,10 @@ fn input_file(
         if kind == "photo" && !w.local_mode && part.data.len() as u64 > w.photo_limit {
             return Err(ApiError::bad("PHOTO_INVALID_DIMENSIONS: photo is too big"));
         }
+        // Telegram re-encodes a photo: bytes it cannot read as an image fail.
+        if kind == "photo" && crate::world::image_size(&part.data).is_none() {
+            return Err(ApiError::bad("IMAGE_PROCESS_FAILED"));
+        }
         let name = part.filename.clone().filter(|n| !n.is_empty());
         let mime = part
             .content_type
@@ -627,10 +684,17 @@ fn input_file(
         Some(s) if s.starts_with("http://") || s.starts_with("https://") => {
             Err(ApiError::bad("failed to get HTTP URL content"))
         }
-        Some(id) => w
-            .file(id)
-            .cloned()
-            .ok_or_else(|| ApiError::bad("wrong file identifier/HTTP URL specified")),
+        Some(id) => {
+            let f = w
+                .file(id)
+                .cloned()
+                .ok_or_else(|| ApiError::bad("wrong file identifier/HTTP URL specified"))?;
+            // A photo's id is no document, video… and the reverse.
+            if (kind == "photo") != (f.kind == "photo") {
+                return Err(ApiError::bad("type of file mismatch"));
+            }
+            Ok(f)
+        }
         None => Err(ApiError::bad(format!("there is no {kind} in the request"))),
     }
 }

@@ -7,7 +7,7 @@
 //! | endpoint | body / query | result |
 //! |---|---|---|
 //! | `GET state` | | bots, users, chats, version |
-//! | `POST users` | `{id?, first_name, last_name?, username?}` | `{id}` |
+//! | `POST users` | `{id?, first_name, last_name?, username?}` — a user who has not written to any bot yet: bots get 403 until they send something (`POST start`) | `{id}` |
 //! | `POST bots` | `{token, username, first_name?}` | `{id}` |
 //! | `POST groups` | `{title, members:[user ids], bots?:[refs]}` | `{id}` |
 //! | `POST groups/upgrade` | `{chat_id}` | `{new_chat_id}` |
@@ -24,6 +24,7 @@
 //! | `POST limits` | `{enabled?, per_chat_per_sec?, per_chat_burst?, group_per_minute?, global_per_sec?, paid_per_sec?}` | limits |
 //! | `POST local_mode` | `{on}` | |
 //! | `POST file_limits` | `{upload?, photo?, download?}` (bytes) | |
+//! | `POST latency` | `{ms}` — added to every Bot API request and file download (0 = off) | `ms` |
 //! | `GET stats` | | counters |
 
 use crate::http::{parse_urlencoded, Request, Response};
@@ -149,12 +150,18 @@ fn post(w: &mut World, path: &str, get: &dyn Fn(&str) -> Value) -> Result<Value,
             let name = s("first_name")
                 .filter(|n| !n.is_empty())
                 .ok_or("first_name is required")?;
+            let known = int(&get("id")).is_some_and(|id| w.users.contains_key(&id));
             let id = w.add_user(
                 int(&get("id")),
                 &name,
                 s("last_name").as_deref(),
                 s("username").as_deref(),
             );
+            // As in Telegram, a new user has not started any bot: creating
+            // one is not a /start.
+            if !known {
+                w.strangers.insert(id);
+            }
             Ok(json!({"id": id}))
         }
         "bots" => {
@@ -271,6 +278,11 @@ fn post(w: &mut World, path: &str, get: &dyn Fn(&str) -> Value) -> Result<Value,
             let r = json!({"enabled": l.enabled, "per_chat_per_sec": l.per_chat_per_sec, "per_chat_burst": l.per_chat_burst, "group_per_minute": l.group_per_minute, "global_per_sec": l.global_per_sec, "paid_per_sec": l.paid_per_sec});
             w.set_limits(l);
             Ok(r)
+        }
+        "latency" => {
+            let ms = get("ms").as_u64().ok_or("ms is required")?;
+            w.latency = Duration::from_millis(ms);
+            Ok(json!(ms))
         }
         "local_mode" => {
             w.local_mode = get("on").as_bool().unwrap_or(true);

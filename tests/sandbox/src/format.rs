@@ -29,7 +29,7 @@ pub fn parse(text: &str, mode: Option<&str>) -> Result<(String, Vec<Value>), Str
         Some(m) if m.is_empty() => Ok((text.to_string(), Vec::new())),
         Some(m) if m == "html" => parse_html(text),
         Some(m) if m == "markdownv2" => parse_markdown(text, true),
-        Some(m) if m == "markdown" => parse_markdown(text, false),
+        Some(m) if m == "markdown" => parse_markdown_legacy(text),
         Some(_) => Err("Bad Request: unsupported parse_mode".to_string()),
     }
 }
@@ -397,6 +397,108 @@ pub fn parse_markdown(s: &str, v2: bool) -> Result<(String, Vec<Value>), String>
                 "Can't find end of TextUrl entity at byte offset {bpos}"
             )));
         }
+    }
+    Ok((out, sort(ents)))
+}
+
+/// Legacy Markdown as Telegram reads it: `*bold*`, `_italic_`, `` `code` ``,
+/// ```` ```language\npre``` ````, `[text](url)`. No nesting: an entity runs
+/// to the next end character; `\` escapes `_*`[` outside entities. An entity
+/// without its end fails with "Can't find end of the entity starting at byte
+/// offset N" (td's `parse_markdown`).
+pub fn parse_markdown_legacy(s: &str) -> Result<(String, Vec<Value>), String> {
+    let b = s.as_bytes();
+    let mut out = String::new();
+    let mut off = 0usize;
+    let mut ents = Vec::new();
+    let mut i = 0;
+    // Copies the character at byte i to the output; returns its byte length.
+    let copy = |out: &mut String, off: &mut usize, i: usize| {
+        let ch = s[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        *off += ch.len_utf16();
+        ch.len_utf8()
+    };
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\\' && matches!(b.get(i + 1), Some(b'_' | b'*' | b'`' | b'[')) {
+            i += 1 + copy(&mut out, &mut off, i + 1);
+            continue;
+        }
+        if !matches!(c, b'_' | b'*' | b'`' | b'[') {
+            i += copy(&mut out, &mut off, i);
+            continue;
+        }
+        let begin = i;
+        let end_char = if c == b'[' { b']' } else { c };
+        i += 1;
+        let is_pre = c == b'`' && b.get(i) == Some(&b'`') && b.get(i + 1) == Some(&b'`');
+        let mut language = None;
+        if is_pre {
+            i += 2;
+            let mut end = i;
+            while end < b.len() && !b[end].is_ascii_whitespace() && b[end] != b'`' {
+                end += 1;
+            }
+            if end != i && end < b.len() && b[end] != b'`' {
+                language = Some(s[i..end].to_string());
+                i = end;
+            }
+            if matches!(b.get(i), Some(b'\n' | b'\r')) {
+                let pair = matches!(b.get(i + 1), Some(b'\n' | b'\r')) && b.get(i + 1) != b.get(i);
+                i += if pair { 2 } else { 1 };
+            }
+        }
+        let start = off;
+        while i < b.len() {
+            let at_end = b[i] == end_char
+                && (!is_pre || (b.get(i + 1) == Some(&b'`') && b.get(i + 2) == Some(&b'`')));
+            if at_end {
+                break;
+            }
+            i += copy(&mut out, &mut off, i);
+        }
+        if i == b.len() {
+            return Err(perr(format!(
+                "Can't find end of the entity starting at byte offset {begin}"
+            )));
+        }
+        let len = off - start;
+        let mut entity = match c {
+            b'*' => Some(ent("bold", start, len)),
+            b'_' => Some(ent("italic", start, len)),
+            b'`' if is_pre => {
+                i += 2;
+                let mut e = ent("pre", start, len);
+                if let Some(l) = language.take() {
+                    e["language"] = json!(l);
+                }
+                Some(e)
+            }
+            b'`' => Some(ent("code", start, len)),
+            _ => {
+                // `[text]` then an optional `(url)`.
+                let mut url = None;
+                if b.get(i + 1) == Some(&b'(') {
+                    let url_begin = i + 2;
+                    let close = s[url_begin..].find(')').map(|p| p + url_begin).ok_or_else(|| {
+                        perr(format!("Can't find end of a URL at byte offset {url_begin}"))
+                    })?;
+                    url = Some(s[url_begin..close].to_string());
+                    i = close;
+                }
+                url.filter(|u| !u.is_empty()).map(|u| {
+                    let mut e = ent("text_link", start, len);
+                    e["url"] = json!(u);
+                    e
+                })
+            }
+        };
+        if len == 0 {
+            entity = None;
+        }
+        ents.extend(entity);
+        i += 1;
     }
     Ok((out, sort(ents)))
 }

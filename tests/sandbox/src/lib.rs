@@ -42,6 +42,8 @@ use world::World;
 
 pub const DEFAULT_TOKEN: &str = "123456:TEST-token";
 pub const MB: u64 = 1024 * 1024;
+/// What a request may carry besides its files (multipart heads, caption, markup).
+const REQUEST_OVERHEAD: u64 = 256 * 1024;
 
 /// A bot the sandbox accepts.
 #[derive(Debug, Clone)]
@@ -126,6 +128,13 @@ pub struct SandboxConfig {
     pub webhook_retry_initial: Duration,
     /// Timeout of one webhook POST.
     pub webhook_timeout: Duration,
+    /// The first update_id of each bot's queue. `None` (the default): a random
+    /// value from 2,000,001 to 1,000,000,000, as Telegram's server picks, so an
+    /// offset kept from an earlier run does not match the new ids by chance.
+    pub first_update_id: Option<i64>,
+    /// Latency added to every Bot API request and file download before it is
+    /// processed (zero by default). See also [`Sandbox::set_latency`].
+    pub latency: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -146,6 +155,8 @@ impl Default for SandboxConfig {
             local_limit: 2000 * MB,
             webhook_retry_initial: Duration::from_millis(100),
             webhook_timeout: Duration::from_secs(2),
+            first_update_id: None,
+            latency: Duration::ZERO,
         }
     }
 }
@@ -736,6 +747,11 @@ impl Sandbox {
     pub fn set_rate_limits(&self, l: RateLimits) {
         self.with(|w| w.set_limits(l))
     }
+    /// Latency added to every Bot API request and file download from now on
+    /// (`Duration::ZERO` switches it off); faults come on top of it.
+    pub fn set_latency(&self, latency: Duration) {
+        self.with(|w| w.latency = latency)
+    }
     /// Local Bot API server mode: file limits become 2000 MB.
     pub fn set_local_mode(&self, on: bool) {
         self.with(|w| w.local_mode = on)
@@ -817,7 +833,9 @@ enum Outcome {
 fn serve_conn(sh: &Shared, stream: TcpStream) {
     let mut conn = Conn::new(stream);
     loop {
-        let max = sh.world.lock().unwrap().effective_upload_limit() + MB;
+        // The file limit plus room for the multipart heads and other fields;
+        // each file part is checked against the limit itself (check_file_sizes).
+        let max = sh.world.lock().unwrap().effective_upload_limit() + REQUEST_OVERHEAD;
         let req = match conn.read_request(max) {
             Ok(r) => r,
             Err(ReadError::TooLarge(rest)) => {
@@ -900,6 +918,7 @@ fn handle(sh: &Shared, req: &Request) -> Outcome {
             *w.stats.requests_by_method.entry("file".into()).or_default() += 1;
             w.take_fault(Some(&token), "file")
         });
+        injected_latency(sh);
         if let Some(o) = pre_fault(sh, &fault) {
             return o;
         }
@@ -947,10 +966,11 @@ fn handle(sh: &Shared, req: &Request) -> Outcome {
                 .or_default() += 1;
             w.take_fault(Some(&token), &canonical)
         });
+        injected_latency(sh);
         if let Some(o) = pre_fault(sh, &fault) {
             return o;
         }
-        let resp = match parse_params(req) {
+        let resp = match parse_params(req).and_then(|raw| check_file_sizes(sh, raw)) {
             Ok(raw) => {
                 let r = botapi::call(sh, &token, &method, raw);
                 let (status, v) = botapi::answer_json(&r);
@@ -964,6 +984,30 @@ fn handle(sh: &Shared, req: &Request) -> Outcome {
         404,
         &json!({"ok": false, "error_code": 404, "description": "Not Found"}),
     ))
+}
+
+/// Waits the configured per-request latency (returns early on shutdown).
+fn injected_latency(sh: &Shared) {
+    let latency = sh.world.lock().unwrap().latency;
+    if !latency.is_zero() {
+        sh.sleep(latency);
+    }
+}
+
+/// Telegram's upload limit is on each file (50 MB in cloud mode), not on the
+/// request: a file over it gets 413 whatever else the request carries.
+fn check_file_sizes(
+    sh: &Shared,
+    raw: HashMap<String, RawParam>,
+) -> Result<HashMap<String, RawParam>, world::ApiError> {
+    let limit = sh.world.lock().unwrap().effective_upload_limit();
+    let too_big = raw
+        .values()
+        .any(|p| matches!(p, RawParam::File(part) if part.data.len() as u64 > limit));
+    if too_big {
+        return Err(world::ApiError::new(413, "Request Entity Too Large"));
+    }
+    Ok(raw)
 }
 
 /// Faults that act before processing; `None` = go on.
@@ -1000,7 +1044,10 @@ fn post_fault(f: Option<Fault>, resp: Response) -> Outcome {
     }
 }
 
-/// Query string + body (JSON, urlencoded, multipart) into raw parameters.
+/// Query string + body into raw parameters. Like Telegram, only JSON,
+/// urlencoded and multipart bodies are read: a body with another Content-Type,
+/// or none (1C's `HTTPЗапрос` sends none unless told), is ignored, so its
+/// parameters are missing.
 pub fn parse_params(req: &Request) -> Result<HashMap<String, RawParam>, world::ApiError> {
     let mut out = HashMap::new();
     for (k, v) in http::parse_urlencoded(&req.query) {
@@ -1037,7 +1084,7 @@ pub fn parse_params(req: &Request) -> Result<HashMap<String, RawParam>, world::A
         for p in parts {
             out.insert(p.name.clone(), RawParam::File(p));
         }
-    } else {
+    } else if ctl.starts_with("application/x-www-form-urlencoded") {
         let s = String::from_utf8_lossy(&req.body);
         for (k, v) in http::parse_urlencoded(&s) {
             out.insert(k, RawParam::Value(Value::String(v)));

@@ -185,12 +185,42 @@ pub fn validate(method: &Method, raw: HashMap<String, RawParam>) -> Result<Param
         }
     }
     // Remaining multipart file parts are attach:// targets.
+    let replies = method.fields.iter().any(|f| f.name == "reply_parameters");
     for (k, v) in raw {
-        if let RawParam::File(part) = v {
-            out.files.insert(k, part);
+        match v {
+            v if replies && LEGACY_REPLY_PARAMS.contains(&k.as_str()) => {
+                if let Some(v) = legacy_reply_param(sp, &k, v) {
+                    out.values.insert(k, v);
+                }
+            }
+            RawParam::File(part) => {
+                out.files.insert(k, part);
+            }
+            _ => {}
         }
     }
     Ok(out)
+}
+
+/// `reply_to_message_id` and `allow_sending_without_reply`: gone from the
+/// published API (Bot API 7.0 moved them into `reply_parameters`), still
+/// honoured by Telegram and used by many bots. A value that is not a number
+/// or boolean is ignored, as Telegram reads it as 0 / false.
+const LEGACY_REPLY_PARAMS: [&str; 2] = ["reply_to_message_id", "allow_sending_without_reply"];
+
+fn legacy_reply_param(sp: &Spec, name: &str, raw: RawParam) -> Option<Value> {
+    let ty = match name {
+        "reply_to_message_id" => "Integer",
+        "allow_sending_without_reply" => "Boolean",
+        _ => return None,
+    };
+    let v = match raw {
+        RawParam::Value(v) => v,
+        RawParam::File(part) => Value::String(String::from_utf8_lossy(&part.data).to_string()),
+    };
+    coerce_one(sp, &v, ty, true)
+        .ok()
+        .filter(|v| v.as_i64() != Some(0))
 }
 
 fn missing_text(method: &str, field: &str) -> String {
@@ -295,6 +325,9 @@ fn coerce_one(sp: &Spec, v: &Value, t: &str, from_top: bool) -> Result<Value, St
             Value::Number(n) => Ok(Value::Bool(n.as_f64().unwrap_or(0.0) != 0.0)),
             _ => Err(String::new()),
         },
+        // Telegram takes a String in place of a KeyboardButton ("keyboard":
+        // [["Yes","No"]]), as most libraries and samples send it.
+        "KeyboardButton" if v.is_string() && !from_top => Ok(serde_json::json!({ "text": v })),
         "InputFile" => match v {
             Value::String(_) => Ok(v.clone()),
             _ => Err(String::new()),

@@ -135,6 +135,9 @@ pub type ChatKey = (i64, i64);
 #[derive(Debug, Clone)]
 pub struct StoredFile {
     pub file_id: String,
+    /// What it was stored as: "photo", "document", "video", … (a photo's id is
+    /// refused by the other send methods and the reverse, as Telegram does).
+    pub kind: String,
     pub file_unique_id: String,
     pub file_name: Option<String>,
     pub mime_type: Option<String>,
@@ -174,6 +177,10 @@ pub struct World {
     pub download_limit: u64,
     pub local_limit: u64,
     pub webhook_retry_initial: Duration,
+    /// The first update_id of every bot's queue (None: random, as Telegram).
+    pub first_update_id: Option<i64>,
+    /// Injected before every Bot API request and file download is processed.
+    pub latency: Duration,
     pub stats: Stats,
     pub chat_actions: Vec<(i64, i64, String)>,
     next_user_id: i64,
@@ -202,6 +209,8 @@ impl World {
             download_limit: cfg.download_limit,
             local_limit: cfg.local_limit,
             webhook_retry_initial: cfg.webhook_retry_initial,
+            first_update_id: cfg.first_update_id,
+            latency: cfg.latency,
             stats: Stats::default(),
             chat_actions: Vec::new(),
             next_user_id: 1_000_001,
@@ -256,7 +265,9 @@ impl World {
                     username: username.to_string(),
                     first_name: first_name.to_string(),
                     updates: VecDeque::new(),
-                    next_update_id: 1,
+                    next_update_id: self
+                        .first_update_id
+                        .unwrap_or_else(random_first_update_id),
                     allowed_updates: None,
                     webhook: None,
                     poll_gen: 0,
@@ -576,16 +587,16 @@ impl World {
             "{prefix}{seq:06}sandbox{:08x}",
             (seq as u32).wrapping_mul(2654435761)
         );
-        let ext = file_name
-            .as_deref()
-            .and_then(|n| n.rsplit_once('.').map(|x| x.1.to_string()))
-            .unwrap_or_else(|| {
-                if kind == "photo" {
-                    "jpg".into()
-                } else {
-                    "bin".into()
-                }
-            });
+        // Telegram re-encodes every photo to JPEG: its path ends in .jpg
+        // whatever was uploaded (the sandbox keeps the uploaded bytes).
+        let ext = if kind == "photo" {
+            "jpg".to_string()
+        } else {
+            file_name
+                .as_deref()
+                .and_then(|n| n.rsplit_once('.').map(|x| x.1.to_string()))
+                .unwrap_or_else(|| "bin".into())
+        };
         let dir = match kind {
             "photo" => "photos",
             "video" => "videos",
@@ -596,6 +607,7 @@ impl World {
         };
         let f = StoredFile {
             file_id: file_id.clone(),
+            kind: kind.to_string(),
             file_unique_id: format!("AQAD{seq:06}"),
             file_name,
             mime_type: mime,
@@ -615,20 +627,33 @@ impl World {
         let size = f.data.len();
         match kind {
             "photo" => {
+                // Telegram keeps a photo as several JPEG sizes: each box of
+                // 90 (s), 320 (m), 800 (x) and 1280 (y) px the photo is larger
+                // than, then the photo itself up to 2560 px; the largest last.
                 let (w, h) = image_size(&f.data).unwrap_or((800, 600));
-                let (tw, th) = if w > 90 || h > 90 {
-                    let s = 90.0 / (w.max(h) as f64);
+                let scaled = |limit: u32| -> (u32, u32) {
+                    let side = w.max(h);
+                    if side <= limit {
+                        return (w, h);
+                    }
+                    let s = limit as f64 / side as f64;
                     (
                         ((w as f64) * s).round().max(1.0) as u32,
                         ((h as f64) * s).round().max(1.0) as u32,
                     )
-                } else {
-                    (w, h)
                 };
-                json!([
-                    {"file_id": format!("{}_s", f.file_id), "file_unique_id": format!("{}_s", f.file_unique_id), "file_size": size.min(2048), "width": tw, "height": th},
-                    {"file_id": f.file_id, "file_unique_id": f.file_unique_id, "file_size": size, "width": w, "height": h}
-                ])
+                let area = (w as u64 * h as u64).max(1);
+                let entry = |suffix: &str, (pw, ph): (u32, u32)| {
+                    let bytes = (size as u64 * (pw as u64 * ph as u64) / area).max(1);
+                    json!({"file_id": format!("{}{suffix}", f.file_id), "file_unique_id": format!("{}{suffix}", f.file_unique_id), "file_size": bytes, "width": pw, "height": ph})
+                };
+                let mut sizes: Vec<Value> = PHOTO_SIZES
+                    .iter()
+                    .filter(|(_, limit)| w.max(h) > *limit)
+                    .map(|(suffix, limit)| entry(suffix, scaled(*limit)))
+                    .collect();
+                sizes.push(entry("", scaled(2560)));
+                Value::Array(sizes)
             }
             _ => {
                 let mut v = json!({"file_id": f.file_id, "file_unique_id": f.file_unique_id, "file_size": size});
@@ -656,9 +681,12 @@ impl World {
 
     /// Resolves a file id (including the `_s` thumbnail ids of photos).
     pub fn file(&self, file_id: &str) -> Option<&StoredFile> {
-        self.files
-            .get(file_id)
-            .or_else(|| file_id.strip_suffix("_s").and_then(|b| self.files.get(b)))
+        self.files.get(file_id).or_else(|| {
+            PHOTO_SIZES
+                .iter()
+                .find_map(|(suffix, _)| file_id.strip_suffix(suffix))
+                .and_then(|b| self.files.get(b))
+        })
     }
 
     // ---------------------------------------------------------------- rate limits
@@ -1109,6 +1137,25 @@ pub fn valid_token(t: &str) -> bool {
     }
 }
 
+/// The smaller sizes Telegram keeps of a photo: file_id suffix, box side in px.
+const PHOTO_SIZES: [(&str, u32); 4] = [("_s", 90), ("_m", 320), ("_x", 800), ("_y", 1280)];
+
+/// A random first update_id as Telegram's server picks one for a new queue:
+/// from 2,000,001 to 1,000,000,000 (td's `TQueue::push`:
+/// `Random::fast(2 * MAX_QUEUE_EVENTS + 1, EventId::MAX_ID / 2)`).
+pub fn random_first_update_id() -> i64 {
+    use std::hash::{BuildHasher, Hasher};
+    const LOW: i64 = 2_000_001;
+    const HIGH: i64 = 1_000_000_000;
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    h.write_u128(nanos);
+    LOW + (h.finish() % (HIGH - LOW + 1) as u64) as i64
+}
+
 pub fn guess_mime(name: &str) -> String {
     let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
@@ -1133,7 +1180,8 @@ pub fn guess_mime(name: &str) -> String {
     .to_string()
 }
 
-/// Width/height of a PNG, GIF or JPEG image.
+/// Width/height of a PNG, GIF, JPEG, WebP or BMP image; None: not an image
+/// Telegram could process as a photo.
 pub fn image_size(d: &[u8]) -> Option<(u32, u32)> {
     if d.len() > 24 && &d[..8] == b"\x89PNG\r\n\x1a\n" {
         let w = u32::from_be_bytes([d[16], d[17], d[18], d[19]]);
@@ -1145,6 +1193,25 @@ pub fn image_size(d: &[u8]) -> Option<(u32, u32)> {
             u16::from_le_bytes([d[6], d[7]]) as u32,
             u16::from_le_bytes([d[8], d[9]]) as u32,
         ));
+    }
+    if d.len() > 30 && &d[..4] == b"RIFF" && &d[8..12] == b"WEBP" {
+        let le24 = |i: usize| u32::from_le_bytes([d[i], d[i + 1], d[i + 2], 0]);
+        return match &d[12..16] {
+            b"VP8X" => Some((le24(24) + 1, le24(27) + 1)),
+            b"VP8L" => {
+                let b = u32::from_le_bytes([d[21], d[22], d[23], d[24]]);
+                Some(((b & 0x3FFF) + 1, ((b >> 14) & 0x3FFF) + 1))
+            }
+            _ => Some((
+                u16::from_le_bytes([d[26], d[27]]) as u32 & 0x3FFF,
+                u16::from_le_bytes([d[28], d[29]]) as u32 & 0x3FFF,
+            )),
+        };
+    }
+    if d.len() > 26 && &d[..2] == b"BM" {
+        let w = i32::from_le_bytes([d[18], d[19], d[20], d[21]]).unsigned_abs();
+        let h = i32::from_le_bytes([d[22], d[23], d[24], d[25]]).unsigned_abs();
+        return Some((w, h));
     }
     if d.len() > 4 && d[0] == 0xFF && d[1] == 0xD8 {
         let mut i = 2;

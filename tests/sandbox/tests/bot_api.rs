@@ -454,9 +454,9 @@ fn media_group_with_attach_and_files() {
         "sendMediaGroup",
         &[("chat_id", &uid), ("media", &media)],
         &[
-            ("p1", "1.jpg", b"one"),
-            ("p2", "2.jpg", b"two"),
-            ("p3", "3.jpg", b"three"),
+            ("p1", "1.png", &png(10, 10, 40)),
+            ("p2", "2.png", &png(20, 20, 40)),
+            ("p3", "3.png", &png(30, 30, 40)),
         ],
     );
     assert_eq!(s, 200, "{v}");
@@ -468,7 +468,7 @@ fn media_group_with_attach_and_files() {
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(sb.file_bytes(&fid).unwrap(), b"three");
+    assert_eq!(sb.file_bytes(&fid).unwrap(), png(30, 30, 40));
     // getFile + download
     let (s, v) = call(
         &a,
@@ -483,7 +483,7 @@ fn media_group_with_attach_and_files() {
         .get(format!("{}/file/bot{}/{}", sb.api_url(), sb.token(), path))
         .call()
         .unwrap();
-    assert_eq!(r.body_mut().read_to_vec().unwrap(), b"three");
+    assert_eq!(r.body_mut().read_to_vec().unwrap(), png(30, 30, 40));
     // document shape; resend by file_id
     let (s, v) = call_multipart(
         &a,
@@ -556,9 +556,12 @@ fn file_size_limits_lowered_and_local_mode() {
         sb.token(),
         "sendPhoto",
         &[("chat_id", &uid)],
-        &[("photo", "p.jpg", &[1u8; 150])],
+        &[("photo", "p.png", &png(16, 16, 150))],
     );
-    assert_eq!(s, 400, "{v}");
+    assert_eq!(
+        (s, v["description"].as_str().unwrap()),
+        (400, "Bad Request: PHOTO_INVALID_DIMENSIONS: photo is too big")
+    );
     let (s, v) = call_multipart(
         &a,
         &sb.api_url(),
@@ -605,7 +608,7 @@ fn file_size_limits_lowered_and_local_mode() {
         sb.token(),
         "sendPhoto",
         &[("chat_id", &uid)],
-        &[("photo", "p.jpg", &[1u8; 150])],
+        &[("photo", "p.png", &png(16, 16, 150))],
     );
     assert_eq!(s, 200);
 }
