@@ -481,9 +481,15 @@ pub fn parse_markdown_legacy(s: &str) -> Result<(String, Vec<Value>), String> {
                 let mut url = None;
                 if b.get(i + 1) == Some(&b'(') {
                     let url_begin = i + 2;
-                    let close = s[url_begin..].find(')').map(|p| p + url_begin).ok_or_else(|| {
-                        perr(format!("Can't find end of a URL at byte offset {url_begin}"))
-                    })?;
+                    let close =
+                        s[url_begin..]
+                            .find(')')
+                            .map(|p| p + url_begin)
+                            .ok_or_else(|| {
+                                perr(format!(
+                                    "Can't find end of a URL at byte offset {url_begin}"
+                                ))
+                            })?;
                     url = Some(s[url_begin..close].to_string());
                     i = close;
                 }

@@ -265,9 +265,7 @@ impl World {
                     username: username.to_string(),
                     first_name: first_name.to_string(),
                     updates: VecDeque::new(),
-                    next_update_id: self
-                        .first_update_id
-                        .unwrap_or_else(random_first_update_id),
+                    next_update_id: self.first_update_id.unwrap_or_else(random_first_update_id),
                     allowed_updates: None,
                     webhook: None,
                     poll_gen: 0,

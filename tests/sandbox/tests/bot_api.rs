@@ -560,7 +560,10 @@ fn file_size_limits_lowered_and_local_mode() {
     );
     assert_eq!(
         (s, v["description"].as_str().unwrap()),
-        (400, "Bad Request: PHOTO_INVALID_DIMENSIONS: photo is too big")
+        (
+            400,
+            "Bad Request: PHOTO_INVALID_DIMENSIONS: photo is too big"
+        )
     );
     let (s, v) = call_multipart(
         &a,

@@ -18,9 +18,13 @@ OPTIONS:
   --no-limits          switch off Telegram's rate limits (on by default here:
                        ~1 msg/s per chat with a burst of 3, 20/min per group,
                        30/s overall, 1000/s with allow_paid_broadcast)
-  --upload-limit MB    max request body (default 50)
+  --upload-limit MB    max uploaded file (default 50)
   --photo-limit MB     max photo (default 10)
   --download-limit MB  max file getFile serves (default 20)
+  --latency-ms MS      wait this long before answering each Bot API request
+                       and file download (default 0; POST /control/latency)
+  --first-update-id N  the first update_id (default: random from 2,000,001,
+                       as Telegram picks)
   -h, --help           this help
 
 Point a bot at http://HOST:PORT (requests go to /bot<token>/<method>; files to
@@ -68,6 +72,10 @@ fn main() {
             "--upload-limit" => cfg.upload_limit = num(args.next(), "--upload-limit") * MB,
             "--photo-limit" => cfg.photo_limit = num(args.next(), "--photo-limit") * MB,
             "--download-limit" => cfg.download_limit = num(args.next(), "--download-limit") * MB,
+            "--latency-ms" => cfg.latency = Duration::from_millis(num(args.next(), "--latency-ms")),
+            "--first-update-id" => {
+                cfg.first_update_id = Some(num(args.next(), "--first-update-id") as i64)
+            }
             other => {
                 eprintln!("unknown argument {other}; see --help");
                 std::process::exit(2)
