@@ -26,6 +26,7 @@ missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
 done
+[[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]] || missing+=(fonts-noto-color-emoji) # the web chat test's emoji
 if ((${#missing[@]})); then
   echo "== installing: ${missing[*]}"
   $sudo apt-get update -qq

@@ -36,7 +36,7 @@ fn binary_data_path_url_and_file_id_each_reach_telegram() {
 
     // A local path: the name comes from the path.
     let path = temp_path("фото.jpg");
-    std::fs::write(&path, vec![0xFFu8; 5000]).unwrap();
+    std::fs::write(&path, tg_sandbox::png_bytes(64, 48, 5000)).unwrap();
     let sent = json(
         bot.call(
             "SendFile",
@@ -107,12 +107,18 @@ fn every_media_type_goes_to_its_method() {
     ] {
         let options =
             format!(r#"{{"type":"{kind}","caption":"<b>{kind}</b>","parse_mode":"HTML"}}"#);
+        // Telegram processes a photo: it must be an image.
+        let bytes = if kind == "photo" {
+            tg_sandbox::png_bytes(8, 8, 64)
+        } else {
+            vec![1, 2, 3]
+        };
         let sent = json(
             bot.call(
                 "SendFile",
                 &[
                     chat(user),
-                    Value::Blob(vec![1, 2, 3]),
+                    Value::Blob(bytes),
                     Value::Empty,
                     Value::str(options),
                 ],
@@ -142,7 +148,7 @@ fn every_media_type_goes_to_its_method() {
 #[test]
 fn limits_are_checked_before_anything_is_uploaded() {
     let (sandbox, mut bot, user) = setup(true);
-    let photo = vec![0u8; 10 * 1024 * 1024 + 1];
+    let photo = tg_sandbox::png_bytes(4000, 3000, 10 * 1024 * 1024 + 1);
     let err = error_of(
         &mut bot,
         "SendFile",
@@ -230,13 +236,13 @@ fn limits_are_checked_before_anything_is_uploaded() {
 fn a_media_group_of_three_photos_via_add_file_and_call_method() {
     let (sandbox, mut bot, user) = setup(false);
     let path = temp_path("третья.jpg");
-    std::fs::write(&path, vec![3u8; 3000]).unwrap();
+    std::fs::write(&path, tg_sandbox::png_bytes(30, 30, 3000)).unwrap();
     assert_eq!(
         bot.call(
             "AddFile",
             &[
                 Value::str("p1"),
-                Value::Blob(vec![1u8; 1000]),
+                Value::Blob(tg_sandbox::png_bytes(10, 10, 1000)),
                 Value::str("один.jpg")
             ]
         )
@@ -246,7 +252,10 @@ fn a_media_group_of_three_photos_via_add_file_and_call_method() {
     assert_eq!(
         bot.call(
             "ДобавитьФайл",
-            &[Value::str("p2"), Value::Blob(vec![2u8; 2000])]
+            &[
+                Value::str("p2"),
+                Value::Blob(tg_sandbox::png_bytes(20, 20, 2000))
+            ]
         )
         .unwrap(),
         Value::I4(2)

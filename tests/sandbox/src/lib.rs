@@ -63,6 +63,18 @@ impl BotConfig {
     }
 }
 
+/// Bytes the sandbox takes as a `width`×`height` PNG photo: the PNG signature
+/// and IHDR, padded with zeros to `len` bytes. The sandbox reads a photo's
+/// size from its head and refuses bytes that are no image, as Telegram does.
+pub fn png_bytes(width: u32, height: u32, len: usize) -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    b.extend_from_slice(&width.to_be_bytes());
+    b.extend_from_slice(&height.to_be_bytes());
+    b.extend_from_slice(&[8, 2, 0, 0, 0]);
+    b.resize(len.max(b.len()), 0);
+    b
+}
+
 /// Telegram's rate limits (token buckets). `enabled: false` switches all off.
 #[derive(Debug, Clone)]
 pub struct RateLimits {

@@ -27,16 +27,9 @@ pub fn read(resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16
     )
 }
 
-/// Bytes that start as a `width`×`height` PNG (signature and IHDR), padded
-/// to `len` bytes: enough for the sandbox, which reads a photo's size from
-/// its head and refuses bytes that are no image.
+/// A `width`×`height` PNG head padded to `len` bytes ([`tg_sandbox::png_bytes`]).
 pub fn png(width: u32, height: u32, len: usize) -> Vec<u8> {
-    let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    b.extend_from_slice(&width.to_be_bytes());
-    b.extend_from_slice(&height.to_be_bytes());
-    b.extend_from_slice(&[8, 2, 0, 0, 0]);
-    b.resize(len.max(b.len()), 0);
-    b
+    tg_sandbox::png_bytes(width, height, len)
 }
 
 /// POST JSON to `{base}/bot{token}/{method}`.
