@@ -467,7 +467,9 @@ impl Sandbox {
     pub fn add_bot(&self, token: &str, username: &str) -> Result<i64, String> {
         self.with(|w| w.add_bot(token, username, username))
     }
-    /// Creates a user with a generated id.
+    /// Creates a user with a generated id who has written to the bots before:
+    /// they may be messaged at once. A user new to the bots (as
+    /// `POST /control/users` and the web chat create) is [`Sandbox::create_stranger`].
     pub fn create_user(&self, first_name: &str) -> i64 {
         self.with(|w| w.add_user(None, first_name, None, None))
     }
