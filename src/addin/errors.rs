@@ -21,7 +21,8 @@ impl Lang {
         }
     }
 
-    fn pick(self, en: String, ru: String) -> String {
+    /// The text in this language.
+    pub fn pick(self, en: String, ru: String) -> String {
         match self {
             Lang::En => en,
             Lang::Ru => ru,
@@ -79,7 +80,7 @@ impl Expected {
 
 /// What was too big to upload.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Sized {
+pub enum Oversized {
     /// One file, by name when it has one.
     File(Option<String>),
     /// Every file attached with AddFile, together.
@@ -167,7 +168,7 @@ pub enum AddinError {
     Localized { en: String, ru: String },
     /// A file over Telegram's size limit, found before uploading.
     FileTooBig {
-        what: Sized,
+        what: Oversized,
         size: u64,
         limit: u64,
         local: bool,
@@ -229,9 +230,9 @@ impl AddinError {
                 let hint_en = if *local { "" } else { " A self-hosted Bot API server (set LocalServer) takes up to 2000 MB." };
                 let hint_ru = if *local { "" } else { " Собственный сервер Bot API (свойство ЛокальныйСервер) принимает до 2000 МБ." };
                 let (what_en, what_ru) = match what {
-                    Sized::File(None) => ("The file".to_owned(), "Файл".to_owned()),
-                    Sized::File(Some(name)) => (format!("The file '{name}'"), format!("Файл '{name}'")),
-                    Sized::Attachments => ("The attached files together".to_owned(), "Приложенные файлы вместе".to_owned()),
+                    Oversized::File(None) => ("The file".to_owned(), "Файл".to_owned()),
+                    Oversized::File(Some(name)) => (format!("The file '{name}'"), format!("Файл '{name}'")),
+                    Oversized::Attachments => ("The attached files together".to_owned(), "Приложенные файлы вместе".to_owned()),
                 };
                 lang.pick(
                     format!("{what_en} is {mb:.1} MB, over Telegram's limit of {limit_mb} MB; nothing was sent.{hint_en}"),

@@ -18,21 +18,6 @@ pub enum Source<'a> {
     Path(PathBuf),
 }
 
-impl Source<'_> {
-    /// The size in bytes (a file's current length).
-    pub fn len(&self) -> io::Result<u64> {
-        match self {
-            Source::Bytes(b) => Ok(b.len() as u64),
-            Source::Path(p) => Ok(std::fs::metadata(p)?.len()),
-        }
-    }
-
-    /// Whether there are no bytes.
-    pub fn is_empty(&self) -> io::Result<bool> {
-        self.len().map(|n| n == 0)
-    }
-}
-
 /// One file of a multipart request.
 #[derive(Clone, Debug)]
 pub struct Upload<'a> {

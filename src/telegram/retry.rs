@@ -96,8 +96,8 @@ pub(crate) fn decide(a: &Attempt<'_>) -> Next {
 
 #[cfg(test)]
 mod tests {
+    use super::super::error::ResponseParameters;
     use super::*;
-    use crate::telegram::ResponseParameters;
 
     fn api(code: i64, parameters: ResponseParameters) -> Error {
         Error::Api {
