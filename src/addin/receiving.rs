@@ -115,6 +115,10 @@ fn notice_json(notice: &Notice, lang: Lang, token: &Token) -> String {
             "code": code(e),
             "description": stopped_text(lang, &text(e)),
         }),
+        Notice::NotSaved(detail) => json!({
+            "state": "not_saved",
+            "description": not_saved_text(lang, &token.redact(detail)),
+        }),
     };
     value.to_string()
 }
@@ -123,6 +127,13 @@ fn stopped_text(lang: Lang, detail: &str) -> String {
     lang.pick(
         format!("{detail} Receiving stopped: the token was revoked or is wrong. Set a valid Token and call StartPolling again."),
         format!("{detail} Получение остановлено: токен отозван или неверен. Задайте верный Токен и снова вызовите НачатьПолучение."))
+}
+
+fn not_saved_text(lang: Lang, detail: &str) -> String {
+    lang.pick(
+        format!("Cannot save the receiving position (offset) to {detail}. Receiving goes on, but after a restart updates already handled may come again. Check that the state folder (StateDir) can be written."),
+        format!("Не удалось сохранить позицию получения (offset) в {detail}. Получение продолжается, но после перезапуска уже обработанные обновления могут прийти снова. Проверьте, что в каталог состояния (КаталогСостояния) можно писать."),
+    )
 }
 
 fn localized(en: String, ru: String) -> AddinError {
@@ -210,8 +221,19 @@ impl Receiving {
         Ok(())
     }
 
-    /// Runs a receiving method.
+    /// Runs a receiving method; a failure to save the offset is told in `LastError`.
     pub fn run(&mut self, cx: &mut Context<'_>, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+        let store_error = || self.subscription.as_ref().and_then(|s| s.store_error());
+        let before = store_error();
+        let result = self.run_method(cx, a);
+        let store_error = self.subscription.as_ref().and_then(|s| s.store_error());
+        if let Some(detail) = store_error.or(before) {
+            cx.warning = Some(not_saved_text(cx.lang, &detail));
+        }
+        result
+    }
+
+    fn run_method(&mut self, cx: &mut Context<'_>, a: &Args<'_, '_>) -> Result<Value, AddinError> {
         let arg = |i: usize| a.get(i);
         let name = |i: usize| a.name(i);
         match a.id() {

@@ -157,7 +157,6 @@ impl Subscription {
     }
 
     /// The last failure to save the offset, if the latest attempt failed.
-    #[allow(dead_code)] // surfaced to 1C by the next commit
     pub fn store_error(&self) -> Option<String> {
         self.poller.shared.lock().store_error.clone()
     }
