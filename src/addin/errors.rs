@@ -408,6 +408,11 @@ fn telegram_text(lang: Lang, error: &telegram::Error) -> String {
             format!("{method}: the server's answer is not a Bot API answer (HTTP {status}: {detail}). Check ApiUrl and Proxy."),
             format!("{method}: ответ сервера не похож на ответ Bot API (HTTP {status}: {detail}). Проверьте АдресAPI и Прокси."),
         ),
+        E::LocalFile { path, detail } => AddinError::FileUnreadable {
+            path: path.clone(),
+            detail: detail.clone(),
+        }
+        .text(lang),
         E::Config(ConfigError::ApiUrl(_)) => invalid_text(lang, lang.pick("ApiUrl".into(), "АдресAPI".into()).as_str(), &Invalid::ApiUrl),
         E::Config(ConfigError::CaFile { path, detail }) => lang.pick(
             format!("The CA file '{path}' cannot be used: {detail}. Give a PEM file with the company's root certificate (-----BEGIN CERTIFICATE-----), or leave CaFile empty to use the system's certificates."),

@@ -40,6 +40,13 @@ pub enum Error {
     },
     /// A setting is unusable (address, proxy).
     Config(ConfigError),
+    /// A local file to upload cannot be opened; nothing was sent.
+    LocalFile {
+        /// The path as given.
+        path: String,
+        /// The OS error; empty when the file does not exist.
+        detail: String,
+    },
 }
 
 /// A client setting that cannot be used.
@@ -76,6 +83,9 @@ impl fmt::Display for Error {
                 detail,
             } => {
                 write!(f, "{method}: unexpected answer (HTTP {status}): {detail}")
+            }
+            Error::LocalFile { path, detail } => {
+                write!(f, "cannot read the local file {path:?}: {detail}")
             }
             Error::Config(ConfigError::ApiUrl(url)) => write!(f, "bad API address {url:?}"),
             Error::Config(ConfigError::Proxy(url)) => write!(f, "bad proxy address {url:?}"),

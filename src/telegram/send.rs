@@ -131,11 +131,8 @@ fn attempt(t: &Transport, request: &Request<'_>) -> Result<Value, Failure> {
             .iter()
             .map(|(k, v)| (k.clone(), field_text(v)))
             .collect();
-        let mut body = multipart::build(&fields, &request.files).map_err(|e| Failure {
-            error: Error::Connect {
-                host: "local file".into(),
-                detail: e.to_string(),
-            },
+        let mut body = multipart::build(&fields, &request.files).map_err(|error| Failure {
+            error,
             maybe_sent: false,
         })?;
         log::debug!(
