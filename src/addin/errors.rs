@@ -85,6 +85,8 @@ pub enum Oversized {
     File(Option<String>),
     /// Every file attached with AddFile, together.
     Attachments,
+    /// A file to download (`DownloadFile`).
+    Download,
 }
 
 /// The 1C type of a value that was passed.
@@ -141,7 +143,7 @@ pub enum Invalid {
     ChatId,
     /// Not a JSON object (`Options`).
     JsonObject(String),
-    /// A free-form reason (debug hooks).
+    /// A free-form reason, written into the text as it is.
     Other(String),
 }
 
@@ -230,6 +232,14 @@ impl AddinError {
                 let hint_en = if *local { "" } else { " A self-hosted Bot API server (set LocalServer) takes up to 2000 MB." };
                 let hint_ru = if *local { "" } else { " Собственный сервер Bot API (свойство ЛокальныйСервер) принимает до 2000 МБ." };
                 let (what_en, what_ru) = match what {
+                    Oversized::Download => {
+                        let hint_en = if *local { "" } else { " A self-hosted Bot API server (set LocalServer) serves files of up to 2000 MB." };
+                        let hint_ru = if *local { "" } else { " Собственный сервер Bot API (свойство ЛокальныйСервер) отдаёт файлы до 2000 МБ." };
+                        return lang.pick(
+                            format!("The file is {mb:.1} MB, over the {limit_mb} MB a bot may download from Telegram; nothing was downloaded.{hint_en}"),
+                            format!("Файл: {mb:.1} МБ, больше {limit_mb} МБ, которые бот может скачать из Telegram; ничего не скачано.{hint_ru}"),
+                        );
+                    }
                     Oversized::File(None) => ("The file".to_owned(), "Файл".to_owned()),
                     Oversized::File(Some(name)) => (format!("The file '{name}'"), format!("Файл '{name}'")),
                     Oversized::Attachments => ("The attached files together".to_owned(), "Приложенные файлы вместе".to_owned()),

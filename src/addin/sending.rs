@@ -310,7 +310,7 @@ impl Sending {
         let Some(method) = method_for(&kind) else {
             return Err(invalid(
                 a.name(3),
-                format!("\"type\" {kind:?} is unknown; use document, photo, video, audio, voice or animation"),
+                format!("\"type\" {kind:?} is unknown; use document, photo, video, audio, voice, animation, sticker or video_note"),
             ));
         };
         self.check_caption(&options)?;
@@ -539,7 +539,7 @@ impl Sending {
         let info = self.exec(cx, Request::new("getFile", body))?;
         let limit = self.limits().download;
         if let Some(size) = info.get("file_size").and_then(Json::as_u64) {
-            self.check_size(Oversized::File(None), size, limit)?;
+            self.check_size(Oversized::Download, size, limit)?;
         }
         let Some(file_path) = info.get("file_path").and_then(Json::as_str) else {
             return Err(AddinError::Telegram(telegram::Error::BadResponse {
