@@ -257,7 +257,7 @@ impl AddinObject for Bot {
     fn param_default(&self, method: usize, param: usize) -> Option<Value> {
         let spec = METHODS.get(method)?.params.get(param)?;
         spec.default.map(|d| match d {
-            members::ParamDefault::Undefined => Value::Empty,
+            members::ParamDefault::LeftOut => Value::Null,
         })
     }
 

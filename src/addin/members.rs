@@ -82,11 +82,13 @@ pub struct PropSpec {
     pub writable: bool,
 }
 
-/// The default of an optional parameter.
+/// The default of an optional parameter, as `GetParamDefValue` gives it.
 #[derive(Clone, Copy, Debug)]
 pub enum ParamDefault {
-    /// `Неопределено`.
-    Undefined,
+    /// `Null` (VTYPE_NULL), read as "left out" (see `Args::get`). Not an
+    /// empty variant: OneScript's bridge counts a parameter as optional only
+    /// when its default is not empty.
+    LeftOut,
 }
 
 /// A parameter row.
@@ -137,7 +139,7 @@ const fn optional(en: &'static str, ru: &'static str) -> ParamSpec {
     ParamSpec {
         en,
         ru,
-        default: Some(ParamDefault::Undefined),
+        default: Some(ParamDefault::LeftOut),
     }
 }
 

@@ -26,9 +26,15 @@ impl<'s, 'p> Args<'s, 'p> {
         self.spec.id
     }
 
-    /// Parameter `i`; Undefined when 1C passed fewer.
+    /// Parameter `i`; Undefined when it was left out: 1C passed fewer, or
+    /// passed back an optional parameter's default (`Null`).
     pub fn get(&self, i: usize) -> Param<'p> {
-        self.args.get(i).copied().unwrap_or(Param::Empty)
+        let optional = self.spec.params.get(i).is_some_and(|p| p.default.is_some());
+        match self.args.get(i).copied() {
+            None => Param::Empty,
+            Some(Param::Null) if optional => Param::Empty,
+            Some(param) => param,
+        }
     }
 
     /// The English and Russian names of parameter `i`, for error texts.

@@ -42,6 +42,8 @@ pub struct DateTime {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Empty,
+    /// `Null` (VTYPE_NULL).
+    Null,
     Bool(bool),
     Int(i32),
     Number(f64),
@@ -114,6 +116,7 @@ fn from_tm(tm: &Tm) -> DateTime {
 pub unsafe fn write_value(out: &mut TVariant, value: &Value, memory: Memory) -> bool {
     match value {
         Value::Empty => out.vt = vt::EMPTY,
+        Value::Null => out.vt = vt::NULL,
         Value::Bool(b) => {
             out.value.bool_val = *b;
             out.vt = vt::BOOL;
