@@ -24,6 +24,7 @@ const PROPS: &[(&str, &str)] = &[
     ("Polling", "ПолучениеЗапущено"),
     ("StateDir", "КаталогСостояния"),
     ("WebhookSecret", "СекретWebhook"),
+    ("LastErrorKind", "ВидПоследнейОшибки"),
 ];
 
 const METHODS: &[(&str, &str, i64)] = &[

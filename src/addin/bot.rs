@@ -37,6 +37,8 @@ pub struct Bot {
     lang: Lang,
     lang_from_ui: bool,
     last_error: String,
+    /// `LastErrorKind` of `last_error`; empty after a call that succeeded.
+    last_error_kind: String,
     host: Option<Host>,
     #[cfg(debug_assertions)]
     panic_at: std::sync::Mutex<Option<PanicPoint>>,
@@ -61,6 +63,7 @@ impl Bot {
     fn fail(&mut self, error: AddinError) -> String {
         let text = self.connection.redact(&error.text(self.lang));
         self.last_error = text.clone();
+        self.last_error_kind = error.kind().code();
         log::warn!("{text}");
         text
     }
@@ -70,6 +73,7 @@ impl Bot {
             Part::Object => match spec.id {
                 PropId::Version => Value::from(env!("CARGO_PKG_VERSION")),
                 PropId::LastError => Value::from(self.last_error.clone()),
+                PropId::LastErrorKind => Value::from(self.last_error_kind.clone()),
                 _ => Value::Empty,
             },
             Part::Connection => self.connection.read_prop(spec.id),
@@ -277,6 +281,7 @@ impl AddinObject for Bot {
             return Err(self.fail(AddinError::Internal("method number out of range".into())));
         };
         self.last_error.clear();
+        self.last_error_kind.clear();
         let _log = crate::logging::enter(self.journal.sink());
         self.run(spec, params).map_err(|e| self.fail(e))
     }

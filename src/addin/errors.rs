@@ -147,6 +147,66 @@ pub enum Invalid {
     Other(String),
 }
 
+/// What a failed call means for the 1C code: `LastErrorKind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A parameter or property value was refused; nothing was sent.
+    InvalidInput,
+    /// Nothing reached Telegram (no connection, or it broke before the
+    /// request was written): repeating the call is safe.
+    NotSent,
+    /// The request was written, then no usable answer came: Telegram may
+    /// have acted on it (the message may have been delivered).
+    DeliveryUnknown,
+    /// Telegram answered with this error code (400, 403, 409…).
+    RefusedByTelegram(i64),
+    /// Telegram answered 429: too many requests.
+    RateLimited,
+    /// Telegram refused the token (401).
+    Unauthorized,
+    /// A setting is missing or unusable (token, ApiUrl, Proxy, CaFile, StateDir, LogFile).
+    Config,
+}
+
+impl ErrorKind {
+    /// The value of `LastErrorKind`, e.g. `not_sent` or `refused_by_telegram:400`.
+    pub fn code(self) -> String {
+        match self {
+            ErrorKind::InvalidInput => "invalid_input".into(),
+            ErrorKind::NotSent => "not_sent".into(),
+            ErrorKind::DeliveryUnknown => "delivery_unknown".into(),
+            ErrorKind::RefusedByTelegram(code) => format!("refused_by_telegram:{code}"),
+            ErrorKind::RateLimited => "rate_limited".into(),
+            ErrorKind::Unauthorized => "unauthorized".into(),
+            ErrorKind::Config => "config".into(),
+        }
+    }
+
+    /// The kind of a failed Bot API call.
+    fn of(error: &telegram::Error) -> ErrorKind {
+        use telegram::Error as E;
+        match error {
+            E::Api { code: 401, .. } => ErrorKind::Unauthorized,
+            // The token's shape or ApiUrl is wrong (CallMethod reports unknown methods itself).
+            E::Api { code: 404, .. } => ErrorKind::Config,
+            E::Api { code: 429, .. } => ErrorKind::RateLimited,
+            E::Api { code, .. } if *code >= 500 => ErrorKind::DeliveryUnknown,
+            E::Api { code, .. } => ErrorKind::RefusedByTelegram(*code),
+            E::Connect { .. } => ErrorKind::NotSent,
+            E::Timeout { written, .. } | E::Interrupted { written, .. } => {
+                if *written {
+                    ErrorKind::DeliveryUnknown
+                } else {
+                    ErrorKind::NotSent
+                }
+            }
+            E::BadResponse { .. } => ErrorKind::DeliveryUnknown,
+            E::Tls { .. } | E::Config(_) => ErrorKind::Config,
+            E::LocalFile { .. } => ErrorKind::InvalidInput,
+        }
+    }
+}
+
 /// An error of a call on the `Bot` object.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AddinError {
@@ -167,7 +227,11 @@ pub enum AddinError {
     /// A bug inside the add-in (a caught panic); the object is still usable.
     Internal(String),
     /// A text composed by the caller in both languages (receiving).
-    Localized { en: String, ru: String },
+    Localized {
+        kind: ErrorKind,
+        en: String,
+        ru: String,
+    },
     /// A file over Telegram's size limit, found before uploading.
     FileTooBig {
         what: Oversized,
@@ -195,6 +259,27 @@ pub enum AddinError {
 }
 
 impl AddinError {
+    /// What the failure means for the caller (`LastErrorKind`).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            AddinError::WrongType { .. }
+            | AddinError::Invalid { .. }
+            | AddinError::ReadOnly(_)
+            | AddinError::FileTooBig { .. }
+            | AddinError::CaptionTooLong { .. }
+            | AddinError::FileUnreadable { .. }
+            | AddinError::CannotSplit { .. } => ErrorKind::InvalidInput,
+            AddinError::TokenNotSet | AddinError::LogFile { .. } => ErrorKind::Config,
+            AddinError::Telegram(e) => ErrorKind::of(e),
+            AddinError::Localized { kind, .. } => *kind,
+            // Some parts went out; repeating the whole text would repeat them.
+            AddinError::PartlySent { .. } => ErrorKind::DeliveryUnknown,
+            AddinError::UnknownMethod(_) => ErrorKind::RefusedByTelegram(404),
+            // A bug: where it struck is unknown, so nothing is assumed.
+            AddinError::Internal(_) => ErrorKind::DeliveryUnknown,
+        }
+    }
+
     /// The text of the 1C exception.
     pub fn text(&self, lang: Lang) -> String {
         match self {
@@ -222,7 +307,7 @@ impl AddinError {
                 "Не задан токен бота. Сначала установите свойство Токен (токен выдаёт @BotFather).".into(),
             ),
             AddinError::Telegram(e) => telegram_text(lang, e),
-            AddinError::Localized { en, ru } => lang.pick(en.clone(), ru.clone()),
+            AddinError::Localized { en, ru, .. } => lang.pick(en.clone(), ru.clone()),
             AddinError::Internal(detail) => lang.pick(
                 format!("Internal error in the Telegram add-in: {detail}. The object is still usable; please report this error."),
                 format!("Внутренняя ошибка внешней компоненты Telegram: {detail}. Объект можно использовать дальше; сообщите об этой ошибке разработчикам."),
@@ -325,7 +410,37 @@ fn invalid_text(lang: Lang, name: &str, why: &Invalid) -> String {
     }
 }
 
+/// The text of a failed Bot API call, with what it means for delivery.
 fn telegram_text(lang: Lang, error: &telegram::Error) -> String {
+    let mut text = telegram_base(lang, error);
+    text.push_str(delivery_note(lang, error));
+    text
+}
+
+/// Whether the message may have gone out, for calls that send.
+fn delivery_note(lang: Lang, error: &telegram::Error) -> &'static str {
+    use telegram::Error as E;
+    let method = match error {
+        E::Api { method, .. }
+        | E::Timeout { method, .. }
+        | E::Interrupted { method, .. }
+        | E::BadResponse { method, .. } => method.as_str(),
+        E::Connect { .. } => "",
+        _ => return "",
+    };
+    if telegram::is_read(method) {
+        return "";
+    }
+    match (ErrorKind::of(error), lang) {
+        (ErrorKind::DeliveryUnknown, Lang::En) => " Telegram may have received the request: the message may have been delivered. Check the chat before sending it again; do not resend blindly (LastErrorKind = delivery_unknown).",
+        (ErrorKind::DeliveryUnknown, Lang::Ru) => " Запрос мог дойти до Telegram: сообщение могло быть доставлено. Прежде чем отправлять снова, проверьте чат; не повторяйте отправку вслепую (ВидПоследнейОшибки = delivery_unknown).",
+        (ErrorKind::NotSent, Lang::En) => " Nothing was sent; the call can be repeated.",
+        (ErrorKind::NotSent, Lang::Ru) => " Ничего не отправлено; вызов можно повторить.",
+        _ => "",
+    }
+}
+
+fn telegram_base(lang: Lang, error: &telegram::Error) -> String {
     use telegram::Error as E;
     match error {
         E::Api { method, code: 401, .. } => lang.pick(
@@ -406,9 +521,21 @@ fn telegram_text(lang: Lang, error: &telegram::Error) -> String {
             format!("Cannot connect to {host}: {detail}. Check ApiUrl, Proxy and the network (Telegram may be blocked: set Proxy)."),
             format!("Не удалось подключиться к {host}: {detail}. Проверьте АдресAPI, Прокси и сеть (Telegram может быть заблокирован: задайте Прокси)."),
         ),
-        E::Timeout { host, seconds } => lang.pick(
-            format!("No answer from {host} within {seconds} s. Check the network or raise Timeout."),
-            format!("Нет ответа от {host} за {seconds} с. Проверьте сеть или увеличьте Таймаут."),
+        E::Timeout { method, host, seconds, written: true } => lang.pick(
+            format!("{method}: no answer from {host} within {seconds} s. Check the network or raise Timeout."),
+            format!("{method}: нет ответа от {host} за {seconds} с. Проверьте сеть или увеличьте Таймаут."),
+        ),
+        E::Timeout { method, host, seconds, written: false } => lang.pick(
+            format!("{method}: the request could not be sent to {host} within {seconds} s. Check the network or raise Timeout."),
+            format!("{method}: запрос не удалось передать {host} за {seconds} с. Проверьте сеть или увеличьте Таймаут."),
+        ),
+        E::Interrupted { method, host, detail, written: true } => lang.pick(
+            format!("{method}: the connection to {host} was closed before Telegram answered ({detail})."),
+            format!("{method}: соединение с {host} закрылось раньше, чем Telegram ответил ({detail})."),
+        ),
+        E::Interrupted { method, host, detail, written: false } => lang.pick(
+            format!("{method}: the connection to {host} broke while the request was being sent ({detail})."),
+            format!("{method}: соединение с {host} оборвалось во время передачи запроса ({detail})."),
         ),
         E::Tls { host, detail } => lang.pick(
             format!("Secure connection to {host} failed: {detail}. Check the system certificates; for a company root that is not installed in the system (or a proxy that intercepts HTTPS), set CaFile to its PEM file."),

@@ -21,6 +21,7 @@ pub enum PropId {
     LogFile,
     LogLevel,
     MigratedChatId,
+    LastErrorKind,
 }
 
 /// A method of the object.
@@ -280,6 +281,14 @@ pub static PROPS: &[PropSpec] = &[
         "СекретWebhook",
         true,
         true,
+    ),
+    prop(
+        PropId::LastErrorKind,
+        Part::Object,
+        "LastErrorKind",
+        "ВидПоследнейОшибки",
+        true,
+        false,
     ),
 ];
 

@@ -16,7 +16,7 @@ use crate::receiving::{
 use crate::telegram::{self, Token};
 
 use super::context::Context;
-use super::errors::{AddinError, Invalid, Lang, Name};
+use super::errors::{AddinError, ErrorKind, Invalid, Lang, Name};
 use super::events::{self, ERROR_EVENT};
 use super::members::{MethodId, PropId};
 use super::params::{self, Args};
@@ -136,8 +136,8 @@ fn not_saved_text(lang: Lang, detail: &str) -> String {
     )
 }
 
-fn localized(en: String, ru: String) -> AddinError {
-    AddinError::Localized { en, ru }
+fn localized(kind: ErrorKind, en: String, ru: String) -> AddinError {
+    AddinError::Localized { kind, en, ru }
 }
 
 /// `AllowedUpdates`: a JSON array of update kinds; Undefined, "" or `[]` mean all.
@@ -369,6 +369,7 @@ impl Receiving {
         let dir = config.state_dir.display().to_string();
         receiving::subscribe(config, delivery, allowed).map_err(|e| {
             localized(
+                ErrorKind::Config,
                 format!("Cannot start receiving updates: {e}. Check that the state folder {dir} (StateDir) can be written, and the ApiUrl and Proxy settings."),
                 format!("Не удалось начать получение обновлений: {e}. Проверьте, что в каталог состояния {dir} (КаталогСостояния) можно писать, и настройки АдресAPI и Прокси."),
             )
@@ -411,6 +412,7 @@ impl Receiving {
     ) -> Result<Value, AddinError> {
         if self.events && self.subscription.is_some() {
             return Err(localized(
+                ErrorKind::InvalidInput,
                 "Updates arrive as external events while StartPolling runs in a client; handle them in ВнешнееСобытие, or call StopPolling before GetUpdates.".into(),
                 "Пока в клиенте работает НачатьПолучение, обновления приходят внешними событиями; обрабатывайте их в ВнешнееСобытие или вызовите ОстановитьПолучение перед ПолучитьОбновления.".into(),
             ));
@@ -440,6 +442,7 @@ impl Receiving {
                 self.stop();
                 let detail = AddinError::Telegram(e).text(cx.lang);
                 Err(localized(
+                    ErrorKind::Unauthorized,
                     stopped_text(Lang::En, &detail),
                     stopped_text(Lang::Ru, &detail),
                 ))
@@ -473,14 +476,17 @@ fn check_secret(name: Name, secret: &str) -> Result<(), AddinError> {
 fn webhook_error(e: &WebhookError) -> AddinError {
     match e {
         WebhookError::NoSecret => localized(
+                ErrorKind::Config,
             "WebhookSecret is not set, so the request cannot be checked. Pass Secret to SetWebhook or set WebhookSecret to the secret given to Telegram.".into(),
             "Не задан СекретWebhook, поэтому запрос нельзя проверить. Передайте Секрет в УстановитьWebhook или задайте СекретWebhook, указанный Telegram.".into(),
         ),
         WebhookError::WrongSecret => localized(
+                ErrorKind::InvalidInput,
             "The webhook request is refused: its X-Telegram-Bot-Api-Secret-Token header does not match WebhookSecret. It did not come from Telegram; answer it with HTTP 403.".into(),
             "Запрос webhook отклонён: заголовок X-Telegram-Bot-Api-Secret-Token не совпадает с СекретWebhook. Запрос пришёл не от Telegram; ответьте на него кодом HTTP 403.".into(),
         ),
         WebhookError::NotAnUpdate(detail) => localized(
+                ErrorKind::InvalidInput,
             format!("The webhook request body is not a Telegram update: {detail}."),
             format!("Тело запроса webhook не является обновлением Telegram: {detail}."),
         ),

@@ -90,7 +90,7 @@ impl LongPoll {
             Value::from(request.allowed_updates.clone()),
         );
         let body = Value::Object(body).to_string();
-        let lost = |e| self.transport.error("getUpdates", e);
+        let lost = |e| self.transport.error("getUpdates", e, true);
         let response = self
             .transport
             .agent()

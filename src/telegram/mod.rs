@@ -22,6 +22,7 @@ pub use longpoll::{Aborter, LongPoll, PollRequest};
 pub use markup::{escape_html, escape_markdown_v2};
 pub use multipart::{Source, Upload};
 pub use request::{ClientConfig, ClientOptions, Request, DEFAULT_API_URL};
+pub use retry::is_read;
 pub use split::{split, ParseMode};
 pub use tls::read_ca_file;
 pub use token::{Token, TokenError};

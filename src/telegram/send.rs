@@ -14,25 +14,19 @@ use super::request::{ClientOptions, Outcome, Request};
 use super::retry::{self, Attempt, Next};
 use super::transport::Transport;
 
-/// An attempt's error and whether the request may have reached the server.
-struct Failure {
-    error: Error,
-    maybe_sent: bool,
+/// A body reader that counts what the agent took, so that a failure can be
+/// told apart: before the whole request was handed over (nothing can have
+/// been acted on) or after.
+struct Counted<R> {
+    inner: R,
+    taken: u64,
 }
 
-/// Whether a transport error happened before anything was written.
-fn before_sending(error: &ureq::Error) -> bool {
-    use std::io::ErrorKind as K;
-    match error {
-        ureq::Error::HostNotFound
-        | ureq::Error::ConnectionFailed
-        | ureq::Error::ConnectProxyFailed(_) => true,
-        ureq::Error::Timeout(t) => matches!(t, ureq::Timeout::Resolve | ureq::Timeout::Connect),
-        ureq::Error::Io(io) => matches!(
-            io.kind(),
-            K::ConnectionRefused | K::AddrNotAvailable | K::NotFound | K::PermissionDenied
-        ),
-        _ => false,
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.taken += n as u64;
+        Ok(n)
     }
 }
 
@@ -71,8 +65,8 @@ pub(crate) fn execute(
             }
             Err(failure) => {
                 let next = retry::decide(&Attempt {
-                    error: &failure.error,
-                    maybe_sent: failure.maybe_sent,
+                    error: &failure,
+                    maybe_sent: failure.maybe_delivered(),
                     idempotent,
                     retries,
                     max_retries: options.max_retries,
@@ -85,7 +79,7 @@ pub(crate) fn execute(
                         log::warn!(
                             "{} failed ({}); retry {} in {} ms",
                             request.method,
-                            failure.error,
+                            failure,
                             retries + 1,
                             wait.as_millis()
                         );
@@ -105,9 +99,9 @@ pub(crate) fn execute(
                             "{} failed in {} ms after {retries} retries: {}",
                             request.method,
                             started.elapsed().as_millis(),
-                            failure.error
+                            failure
                         );
-                        return Err(failure.error);
+                        return Err(failure);
                     }
                 }
             }
@@ -115,50 +109,52 @@ pub(crate) fn execute(
     }
 }
 
-fn attempt(t: &Transport, request: &Request<'_>) -> Result<Value, Failure> {
+fn attempt(t: &Transport, request: &Request<'_>) -> Result<Value, Error> {
     let method = request.method.as_str();
     let url = t.method_url(method);
-    let sent = if request.files.is_empty() {
+    let (sent, written) = if request.files.is_empty() {
         let body = serde_json::to_string(&request.params).unwrap_or_else(|_| "{}".to_owned());
         log::debug!("{method} request: {}", t.token().redact(&body));
-        t.agent()
+        let length = body.len() as u64;
+        let mut reader = Counted {
+            inner: std::io::Cursor::new(body.into_bytes()),
+            taken: 0,
+        };
+        let sent = t
+            .agent()
             .post(&url)
             .header("Content-Type", "application/json")
-            .send(body)
+            .header("Content-Length", &length.to_string())
+            .send(ureq::SendBody::from_reader(&mut reader));
+        (sent, reader.taken >= length)
     } else {
         let fields: Vec<(String, String)> = request
             .params
             .iter()
             .map(|(k, v)| (k.clone(), field_text(v)))
             .collect();
-        let mut body = multipart::build(&fields, &request.files).map_err(|error| Failure {
-            error,
-            maybe_sent: false,
-        })?;
+        let body = multipart::build(&fields, &request.files)?;
         log::debug!(
             "{method} multipart request: {} bytes, fields {}",
             body.length,
             t.token().redact(&format!("{fields:?}"))
         );
-        t.agent()
+        let mut reader = Counted {
+            inner: body.reader,
+            taken: 0,
+        };
+        let sent = t
+            .agent()
             .post(&url)
             .header("Content-Type", &body.content_type)
             .header("Content-Length", &body.length.to_string())
-            .send(ureq::SendBody::from_reader(&mut body.reader))
+            .send(ureq::SendBody::from_reader(&mut reader));
+        (sent, reader.taken >= body.length)
     };
-    let response = sent.map_err(|e| Failure {
-        maybe_sent: !before_sending(&e),
-        error: t.error(method, e),
-    })?;
-    let (status, text) = answer::read(response).map_err(|e| Failure {
-        maybe_sent: true,
-        error: t.error(method, e),
-    })?;
+    let response = sent.map_err(|e| t.error(method, e, written))?;
+    let (status, text) = answer::read(response).map_err(|e| t.error(method, e, true))?;
     log::debug!("{method} answer {status}: {}", t.token().redact(&text));
-    t.parse(method, status, &text).map_err(|error| Failure {
-        error,
-        maybe_sent: true,
-    })
+    t.parse(method, status, &text)
 }
 
 /// Downloads a file by the `file_path` that `getFile` returned, reading
@@ -212,8 +208,12 @@ pub(crate) fn download(
 }
 
 fn download_once(t: &Transport, url: &str, limit: u64) -> Result<Vec<u8>, Error> {
-    let method = "file download";
-    let response = t.agent().get(url).call().map_err(|e| t.error(method, e))?;
+    let method = retry::DOWNLOAD;
+    let response = t
+        .agent()
+        .get(url)
+        .call()
+        .map_err(|e| t.error(method, e, false))?;
     let status = response.status().as_u16();
     let mut reader = response
         .into_body()
@@ -222,7 +222,7 @@ fn download_once(t: &Transport, url: &str, limit: u64) -> Result<Vec<u8>, Error>
     let mut bytes = Vec::new();
     reader
         .read_to_end(&mut bytes)
-        .map_err(|e| t.error(method, ureq::Error::Io(e)))?;
+        .map_err(|e| t.error(method, ureq::Error::Io(e), true))?;
     if status != 200 {
         let text = String::from_utf8_lossy(&bytes).into_owned();
         return Err(t

@@ -150,21 +150,38 @@ impl Transport {
     }
 
     /// The one mapping of a `ureq` failure of `method` to an [`Error`]; its
-    /// text holds no token.
-    pub(crate) fn error(&self, method: &str, error: ureq::Error) -> Error {
+    /// text holds no token. `written`: the whole request had been handed to
+    /// the connection before the failure, so Telegram may have acted on it.
+    pub(crate) fn error(&self, method: &str, error: ureq::Error, written: bool) -> Error {
+        use std::io::ErrorKind as K;
         let host = self.host.clone();
         let detail = self.token.redact(&error.to_string());
         let timeout = || Error::Timeout {
+            method: method.to_owned(),
             host: self.host.clone(),
             seconds: self.timeout.as_secs(),
+            written,
+        };
+        let interrupted = |detail: String| Error::Interrupted {
+            method: method.to_owned(),
+            host: self.host.clone(),
+            detail,
+            written,
         };
         match error {
+            ureq::Error::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) if !written => {
+                Error::Connect { host, detail }
+            }
             ureq::Error::Timeout(_) => timeout(),
-            ureq::Error::Io(ref io) if io.kind() == std::io::ErrorKind::TimedOut => timeout(),
+            ureq::Error::Io(ref io) if io.kind() == K::TimedOut => timeout(),
             ureq::Error::Tls(_)
             | ureq::Error::NativeTls(_)
             | ureq::Error::Der(_)
-            | ureq::Error::TlsRequired => Error::Tls { host, detail },
+            | ureq::Error::TlsRequired
+                if !written =>
+            {
+                Error::Tls { host, detail }
+            }
             ureq::Error::BodyExceedsLimit(_) => Error::BadResponse {
                 method: method.to_owned(),
                 status: 200,
@@ -173,9 +190,25 @@ impl Transport {
             ureq::Error::InvalidProxyUrl => Error::Config(ConfigError::Proxy(String::new())),
             ureq::Error::HostNotFound
             | ureq::Error::ConnectionFailed
-            | ureq::Error::ConnectProxyFailed(_)
-            | ureq::Error::Io(_) => Error::Connect { host, detail },
+            | ureq::Error::ConnectProxyFailed(_) => Error::Connect { host, detail },
+            ureq::Error::Io(ref io)
+                if !written
+                    && matches!(
+                        io.kind(),
+                        K::ConnectionRefused
+                            | K::AddrNotAvailable
+                            | K::NotFound
+                            | K::PermissionDenied
+                    ) =>
+            {
+                Error::Connect { host, detail }
+            }
             _ if self.mapping == Mapping::LongPoll => Error::Connect { host, detail },
+            ureq::Error::Io(_)
+            | ureq::Error::Tls(_)
+            | ureq::Error::NativeTls(_)
+            | ureq::Error::Der(_)
+            | ureq::Error::TlsRequired => interrupted(detail),
             _ => Error::BadResponse {
                 method: method.to_owned(),
                 status: 0,
