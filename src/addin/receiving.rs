@@ -178,14 +178,13 @@ impl Receiving {
 
     /// Reads a receiving property.
     pub fn read_prop(&self, id: PropId) -> Value {
-        let r = self;
         match id {
             PropId::LongPollTimeout => {
-                Value::Int(r.long_poll_secs.unwrap_or(DEFAULT_LONG_POLL_SECS) as i32)
+                Value::Int(self.long_poll_secs.unwrap_or(DEFAULT_LONG_POLL_SECS) as i32)
             }
-            PropId::Polling => Value::Bool(r.subscription.as_ref().is_some_and(|s| s.running())),
+            PropId::Polling => Value::Bool(self.subscription.as_ref().is_some_and(|s| s.running())),
             PropId::StateDir => Value::from(self.state_dir().display().to_string()),
-            PropId::WebhookSecret => Value::from(if r.webhook_secret.is_empty() {
+            PropId::WebhookSecret => Value::from(if self.webhook_secret.is_empty() {
                 ""
             } else {
                 "***"
@@ -346,16 +345,15 @@ impl Receiving {
     }
 
     fn poller_config(&self, cx: &Context<'_>) -> Result<PollerConfig, AddinError> {
-        let r = self;
         Ok(PollerConfig {
             client: cx.connection.config()?,
             long_poll: Duration::from_secs(
-                r.long_poll_secs.unwrap_or(DEFAULT_LONG_POLL_SECS) as u64
+                self.long_poll_secs.unwrap_or(DEFAULT_LONG_POLL_SECS) as u64
             ),
             state_dir: self.state_dir(),
-            backoff: r.tuning.backoff,
-            min_interval: r.tuning.min_interval,
-            redelivery_cap: r.tuning.redelivery_cap,
+            backoff: self.tuning.backoff,
+            min_interval: self.tuning.min_interval,
+            redelivery_cap: self.tuning.redelivery_cap,
         })
     }
 
