@@ -90,15 +90,9 @@ impl LongPoll {
             Value::from(request.allowed_updates.clone()),
         );
         let body = Value::Object(body).to_string();
-        let lost = |e| self.transport.error("getUpdates", e, true);
-        let response = self
-            .transport
-            .agent()
-            .post(&self.url)
-            .header("Content-Type", "application/json")
-            .send(body)
-            .map_err(lost)?;
-        let (status, text) = answer::read(response).map_err(lost)?;
+        let response = self.transport.post_json("getUpdates", &self.url, body)?;
+        let (status, text) =
+            answer::read(response).map_err(|e| self.transport.error("getUpdates", e, true))?;
         self.parse(status, &text)
     }
 

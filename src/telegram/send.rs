@@ -14,22 +14,6 @@ use super::request::{ClientOptions, Outcome, Request};
 use super::retry::{self, Attempt, Next};
 use super::transport::Transport;
 
-/// A body reader that counts what the agent took, so that a failure can be
-/// told apart: before the whole request was handed over (nothing can have
-/// been acted on) or after.
-struct Counted<R> {
-    inner: R,
-    taken: u64,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.taken += n as u64;
-        Ok(n)
-    }
-}
-
 /// A text form field: strings as they are, anything else as JSON.
 fn field_text(value: &Value) -> String {
     match value {
@@ -112,21 +96,10 @@ pub(crate) fn execute(
 fn attempt(t: &Transport, request: &Request<'_>) -> Result<Value, Error> {
     let method = request.method.as_str();
     let url = t.method_url(method);
-    let (sent, written) = if request.files.is_empty() {
+    let response = if request.files.is_empty() {
         let body = serde_json::to_string(&request.params).unwrap_or_else(|_| "{}".to_owned());
         log::debug!("{method} request: {}", t.token().redact(&body));
-        let length = body.len() as u64;
-        let mut reader = Counted {
-            inner: std::io::Cursor::new(body.into_bytes()),
-            taken: 0,
-        };
-        let sent = t
-            .agent()
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .header("Content-Length", &length.to_string())
-            .send(ureq::SendBody::from_reader(&mut reader));
-        (sent, reader.taken >= length)
+        t.post_json(method, &url, body)?
     } else {
         let fields: Vec<(String, String)> = request
             .params
@@ -139,19 +112,8 @@ fn attempt(t: &Transport, request: &Request<'_>) -> Result<Value, Error> {
             body.length,
             t.token().redact(&format!("{fields:?}"))
         );
-        let mut reader = Counted {
-            inner: body.reader,
-            taken: 0,
-        };
-        let sent = t
-            .agent()
-            .post(&url)
-            .header("Content-Type", &body.content_type)
-            .header("Content-Length", &body.length.to_string())
-            .send(ureq::SendBody::from_reader(&mut reader));
-        (sent, reader.taken >= body.length)
+        t.post(method, &url, &body.content_type, body.length, body.reader)?
     };
-    let response = sent.map_err(|e| t.error(method, e, written))?;
     let (status, text) = answer::read(response).map_err(|e| t.error(method, e, true))?;
     log::debug!("{method} answer {status}: {}", t.token().redact(&text));
     t.parse(method, status, &text)

@@ -2,6 +2,7 @@
 //! the address and proxy, the one way a `ureq` agent is built, and the one
 //! mapping of transport errors to [`Error`].
 
+use std::io::Read;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -78,6 +79,22 @@ pub fn without_userinfo(url: &str) -> String {
     }
 }
 
+/// A body reader that counts what the agent took, so that a failure can be
+/// told apart: before the whole request was handed over (nothing can have
+/// been acted on) or after.
+struct Counted<R> {
+    inner: R,
+    taken: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.taken += n as u64;
+        Ok(n)
+    }
+}
+
 fn host_of(api_url: &str) -> String {
     let rest = api_url.split_once("://").map_or(api_url, |(_, r)| r);
     rest.split('/').next().unwrap_or(rest).to_owned()
@@ -142,6 +159,43 @@ impl Transport {
             self.token.expose(),
             file_path.trim_start_matches('/')
         )
+    }
+
+    /// POSTs `length` bytes of `body` to `url` (a request of `method`) and
+    /// returns the answer's head. A failure says whether the whole body had
+    /// been handed to the connection (see [`Transport::error`]).
+    pub(crate) fn post(
+        &self,
+        method: &str,
+        url: &str,
+        content_type: &str,
+        length: u64,
+        body: impl Read,
+    ) -> Result<ureq::http::Response<ureq::Body>, Error> {
+        let mut reader = Counted {
+            inner: body,
+            taken: 0,
+        };
+        let sent = self
+            .agent
+            .post(url)
+            .header("Content-Type", content_type)
+            .header("Content-Length", &length.to_string())
+            .send(ureq::SendBody::from_reader(&mut reader));
+        let written = reader.taken >= length;
+        sent.map_err(|e| self.error(method, e, written))
+    }
+
+    /// POSTs a JSON body, as [`Transport::post`].
+    pub(crate) fn post_json(
+        &self,
+        method: &str,
+        url: &str,
+        body: String,
+    ) -> Result<ureq::http::Response<ureq::Body>, Error> {
+        let length = body.len() as u64;
+        let body = std::io::Cursor::new(body.into_bytes());
+        self.post(method, url, "application/json", length, body)
     }
 
     /// Telegram's `result` from an answer to `method`, or its error.
@@ -221,7 +275,69 @@ impl Transport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telegram::Token;
     use crate::telegram::DEFAULT_API_URL;
+
+    fn transport(mapping: Mapping) -> Transport {
+        let config = ClientConfig {
+            token: Token::parse("123:SECRETxyz").unwrap(),
+            api_url: "http://127.0.0.1:9".into(),
+            proxy: String::new(),
+            timeout: Duration::from_secs(7),
+            ca_file: String::new(),
+        };
+        Transport::new(&config, config.timeout, Duration::from_secs(1), mapping).unwrap()
+    }
+
+    fn io(kind: std::io::ErrorKind) -> ureq::Error {
+        ureq::Error::Io(std::io::Error::new(kind, "x"))
+    }
+
+    #[test]
+    fn one_mapping_knows_whether_the_request_was_written() {
+        use std::io::ErrorKind as K;
+        let t = transport(Mapping::Call);
+        let connect = ureq::Error::Timeout(ureq::Timeout::Connect);
+        assert!(matches!(
+            t.error("sendMessage", connect, false),
+            Error::Connect { .. }
+        ));
+        let global = ureq::Error::Timeout(ureq::Timeout::Global);
+        assert!(matches!(
+            t.error("sendMessage", global, true),
+            Error::Timeout {
+                seconds: 7,
+                written: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            t.error("sendMessage", io(K::ConnectionReset), true),
+            Error::Interrupted { written: true, .. }
+        ));
+        assert!(matches!(
+            t.error("sendMessage", io(K::BrokenPipe), false),
+            Error::Interrupted { written: false, .. }
+        ));
+        assert!(matches!(
+            t.error("sendMessage", io(K::ConnectionRefused), false),
+            Error::Connect { .. }
+        ));
+        assert!(matches!(
+            t.error("sendMessage", ureq::Error::TlsRequired, false),
+            Error::Tls { .. }
+        ));
+        // The long poll: anything else is a lost connection.
+        let p = transport(Mapping::LongPoll);
+        assert!(matches!(
+            p.error("getUpdates", io(K::ConnectionReset), true),
+            Error::Connect { .. }
+        ));
+        assert!(matches!(
+            p.error("getUpdates", ureq::Error::TlsRequired, false),
+            Error::Tls { .. }
+        ));
+    }
 
     #[test]
     fn api_urls() {
