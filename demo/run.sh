@@ -5,13 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The simulator compiles its C++ host with the system compiler (as tests/run.sh).
-if ! command -v g++ >/dev/null 2>&1; then
+# The simulator compiles its C++ host with the system compiler; without
+# rustup's toolchain, Debian's rustc-web/cargo-web serve (as tests/run.sh).
+missing=()
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
+command -v cargo >/dev/null 2>&1 || missing+=(rustc-web cargo-web)
+if ((${#missing[@]})); then
   sudo=""
   [[ "$(id -u)" == 0 ]] || sudo="sudo"
-  echo "== installing: g++"
+  echo "== installing: ${missing[*]}"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq g++
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
 
 echo "== build"

@@ -6,22 +6,33 @@
 
 use std::ffi::{c_int, c_long, c_void};
 
-pub mod addin;
+mod addin;
 mod ffi;
 mod logging;
-pub mod receiving;
-pub mod telegram;
+mod receiving;
+mod telegram;
 
 /// Creates an object of the named class; nonzero on success.
+///
+/// # Safety
+/// `name` is null or a NUL-terminated UTF-16 string; `out` is null or a
+/// writable pointer slot (the Native API's contract).
 #[no_mangle]
-pub extern "C" fn GetClassObject(name: *const u16, out: *mut *mut c_void) -> c_long {
-    ffi::exports::get_class_object(name, out, addin::create)
+pub unsafe extern "C" fn GetClassObject(name: *const u16, out: *mut *mut c_void) -> c_long {
+    // SAFETY: the platform passes a NUL-terminated class name (or null) and
+    // a writable pointer slot (or null), as the Native API specifies.
+    unsafe { ffi::exports::get_class_object(name, out, addin::create) }
 }
 
 /// Destroys an object made by `GetClassObject` and nulls the pointer.
+///
+/// # Safety
+/// `object` is null or the slot `GetClassObject` filled, passed once per object.
 #[no_mangle]
-pub extern "C" fn DestroyObject(object: *mut *mut c_void) -> c_long {
-    ffi::exports::destroy_object(object)
+pub unsafe extern "C" fn DestroyObject(object: *mut *mut c_void) -> c_long {
+    // SAFETY: the platform passes the slot `GetClassObject` filled (or null),
+    // once per object.
+    unsafe { ffi::exports::destroy_object(object) }
 }
 
 /// The class names, separated by `|`.

@@ -24,6 +24,7 @@ const PROPS: &[(&str, &str)] = &[
     ("Polling", "ПолучениеЗапущено"),
     ("StateDir", "КаталогСостояния"),
     ("WebhookSecret", "СекретWebhook"),
+    ("LastErrorKind", "ВидПоследнейОшибки"),
 ];
 
 const METHODS: &[(&str, &str, i64)] = &[
@@ -448,7 +449,11 @@ fn omitted_required_parameters_are_the_platforms_error() {
     let i = bot.raw().find_method(Some("SendMessage"));
     let (has_default, value) = bot.raw().get_param_def_value(i, 2);
     assert!(has_default);
-    assert_eq!(value, Value::Empty);
+    assert_eq!(
+        value,
+        Value::Null,
+        "not empty, for OneScript (tests/onescript.rs)"
+    );
     assert!(!bot.raw().get_param_def_value(i, 0).0, "ChatId is required");
     assert!(
         !bot.raw().get_param_def_value(i, 3).0,

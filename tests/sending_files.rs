@@ -379,3 +379,39 @@ fn download_file_returns_the_bytes_and_honours_the_cloud_limit() {
     );
     finish(bot);
 }
+
+#[test]
+fn an_attached_file_deleted_before_the_call_is_named_and_not_retried() {
+    let (sandbox, mut bot, user) = setup(false);
+    let log = temp_path("send.log");
+    bot.set("LogFile", Value::str(log.to_str().unwrap()))
+        .unwrap();
+    bot.set("LogLevel", Value::str("debug")).unwrap();
+    let path = temp_path("исчезнет.pdf");
+    std::fs::write(&path, b"soon gone").unwrap();
+    bot.call(
+        "AddFile",
+        &[Value::str("doc"), Value::str(path.to_str().unwrap())],
+    )
+    .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let params = serde_json::json!({"chat_id": user, "document": "attach://doc"});
+    let err = error_of(
+        &mut bot,
+        "CallMethod",
+        &[Value::str("sendDocument"), Value::str(params.to_string())],
+    );
+    assert!(
+        err.contains(path.to_str().unwrap()) && err.contains("такого файла нет"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("подключиться") && !err.contains("АдресAPI"),
+        "{err}"
+    );
+    let lines = std::fs::read_to_string(&log).unwrap();
+    assert!(lines.contains("sendDocument failed"), "{lines}");
+    assert!(!lines.contains("retry"), "never retried: {lines}");
+    assert_eq!(sandbox.stats().requests("sendDocument"), 0);
+    finish(bot);
+}

@@ -1,50 +1,21 @@
-//! The `Bot` object: settings, the Telegram client, and dispatch of the
-//! member table to code.
-
-use std::time::Duration;
+//! The `Bot` object: dispatch of the member table to its parts, the last
+//! error, the language of texts and the debug hooks. Everything else lives
+//! in the parts (`connection.rs`, `journal.rs`, `sending.rs`,
+//! `receiving.rs`), each with its own state.
 
 use crate::ffi::{AddinObject, Host, Param, Value};
-use crate::telegram::{
-    self, check_proxy, normalize_api_url, Client, ClientConfig, Token, TokenError,
-};
 
-use super::errors::{AddinError, Invalid, Lang, Name};
-use super::members::{self, MethodId, MethodSpec, PropId, METHODS, PROPS};
-use super::params;
+use super::connection::Connection;
+use super::context::Context;
+use super::errors::{AddinError, Lang, Name};
+use super::journal::Journal;
+use super::members::{self, MethodSpec, Part, PropId, PropSpec, METHODS, PROPS};
+use super::params::Args;
+use super::receiving::Receiving;
+use super::sending::Sending;
 
 /// The class name, also given to `RegisterExtensionAs`.
 pub const CLASS_NAME: &str = "Bot";
-/// The event source of every external event.
-pub const EVENT_SOURCE: &str = "Telegram";
-/// Default `Timeout`, seconds.
-const DEFAULT_TIMEOUT_SECS: i64 = 30;
-/// Largest `Timeout`, seconds.
-const MAX_TIMEOUT_SECS: i64 = 3600;
-
-/// Settings a 1C developer sets through properties.
-#[derive(Clone, Debug)]
-pub(super) struct Settings {
-    pub(super) token: Option<Token>,
-    pub(super) api_url: String,
-    pub(super) proxy: String,
-    pub(super) timeout_secs: i64,
-    /// A PEM file of extra root certificates; empty for the system's roots.
-    pub(super) ca_file: String,
-    pub(super) sending: super::sending::SendSettings,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            token: None,
-            api_url: telegram::DEFAULT_API_URL.to_owned(),
-            proxy: String::new(),
-            timeout_secs: DEFAULT_TIMEOUT_SECS,
-            ca_file: String::new(),
-            sending: Default::default(),
-        }
-    }
-}
 
 /// Where a debug build was told to panic next.
 #[cfg(debug_assertions)]
@@ -59,14 +30,16 @@ enum PanicPoint {
 /// The `AddIn.<Name>.Bot` object.
 #[derive(Default)]
 pub struct Bot {
-    pub(super) settings: Settings,
-    pub(super) client: Option<Client>,
-    pub(super) lang: Lang,
+    connection: Connection,
+    journal: Journal,
+    sending: Sending,
+    receiving: Receiving,
+    lang: Lang,
     lang_from_ui: bool,
-    pub(super) last_error: String,
-    pub(super) host: Option<Host>,
-    pub(super) receiving: super::receiving::Receiving,
-    pub(super) send: super::sending::SendState,
+    last_error: String,
+    /// `LastErrorKind` of `last_error`; empty after a call that succeeded.
+    last_error_kind: String,
+    host: Option<Host>,
     #[cfg(debug_assertions)]
     panic_at: std::sync::Mutex<Option<PanicPoint>>,
 }
@@ -87,169 +60,82 @@ impl Bot {
         }
     }
 
-    fn redact(&self, text: &str) -> String {
-        match &self.settings.token {
-            Some(token) => token.redact(text),
-            None => text.to_owned(),
-        }
-    }
-
     fn fail(&mut self, error: AddinError) -> String {
-        let text = self.redact(&error.text(self.lang));
+        let text = self.connection.redact(&error.text(self.lang));
         self.last_error = text.clone();
+        self.last_error_kind = error.kind().code();
         log::warn!("{text}");
         text
     }
 
-    pub(super) fn client(&mut self) -> Result<&Client, AddinError> {
-        if self.client.is_none() {
-            let token = self.settings.token.clone().ok_or(AddinError::TokenNotSet)?;
-            let config = ClientConfig {
-                token,
-                api_url: self.settings.api_url.clone(),
-                proxy: self.settings.proxy.clone(),
-                timeout: Duration::from_secs(self.settings.timeout_secs as u64),
-                ca_file: self.settings.ca_file.clone(),
-            };
-            let options = self.settings.sending.client_options();
-            self.client =
-                Some(Client::with_options(config, options).map_err(AddinError::Telegram)?);
-        }
-        self.client.as_ref().ok_or(AddinError::TokenNotSet)
-    }
-
-    fn read_prop(&self, id: PropId) -> Value {
-        match id {
-            PropId::Version => Value::from(env!("CARGO_PKG_VERSION")),
-            PropId::Token => Value::from(
-                self.settings
-                    .token
-                    .as_ref()
-                    .map(Token::masked)
-                    .unwrap_or_default(),
-            ),
-            PropId::ApiUrl => Value::from(self.settings.api_url.clone()),
-            PropId::Proxy => Value::from(telegram::without_userinfo(&self.settings.proxy)),
-            PropId::Timeout => Value::Int(self.settings.timeout_secs as i32),
-            PropId::CaFile => Value::from(self.settings.ca_file.clone()),
-            PropId::LastError => Value::from(self.last_error.clone()),
-            PropId::LongPollTimeout
-            | PropId::Polling
-            | PropId::StateDir
-            | PropId::WebhookSecret => self.read_receiving_prop(id),
-            PropId::MaxRetries
-            | PropId::ConnectTimeout
-            | PropId::LocalServer
-            | PropId::LogFile
-            | PropId::LogLevel
-            | PropId::MigratedChatId => self.read_sending_prop(id),
+    fn read_prop(&self, spec: &PropSpec) -> Value {
+        match spec.part {
+            Part::Object => match spec.id {
+                PropId::Version => Value::from(env!("CARGO_PKG_VERSION")),
+                PropId::LastError => Value::from(self.last_error.clone()),
+                PropId::LastErrorKind => Value::from(self.last_error_kind.clone()),
+                _ => Value::Empty,
+            },
+            Part::Connection => self.connection.read_prop(spec.id),
+            Part::Journal => self.journal.read_prop(spec.id),
+            Part::Sending => self.sending.read_prop(spec.id),
+            Part::Receiving => self.receiving.read_prop(spec.id),
         }
     }
 
-    fn write_prop(&mut self, num: usize, value: Param<'_>) -> Result<(), AddinError> {
-        let spec = &PROPS[num];
+    fn write_prop(&mut self, spec: &PropSpec, value: &Param<'_>) -> Result<(), AddinError> {
         let name = Name {
             en: spec.en,
             ru: spec.ru,
         };
-        match spec.id {
-            PropId::Version | PropId::LastError => return Err(AddinError::ReadOnly(name)),
-            PropId::LongPollTimeout
-            | PropId::Polling
-            | PropId::StateDir
-            | PropId::WebhookSecret => return self.write_receiving_prop(spec.id, name, &value),
-            PropId::MaxRetries
-            | PropId::ConnectTimeout
-            | PropId::LocalServer
-            | PropId::LogFile
-            | PropId::LogLevel
-            | PropId::MigratedChatId => self.write_sending_prop(spec.id, name, value)?,
-            PropId::Token => {
-                let text = params::opt_string(name, &value)?.unwrap_or_default();
-                self.settings.token = match Token::parse(&text) {
-                    Ok(token) => Some(token),
-                    Err(TokenError::Empty) => None,
-                    Err(TokenError::Malformed) => {
-                        return Err(AddinError::Invalid {
-                            name,
-                            why: Invalid::TokenShape,
-                        })
-                    }
-                };
-            }
-            PropId::ApiUrl => {
-                let text = params::opt_string(name, &value)?.unwrap_or_default();
-                let text = if text.trim().is_empty() {
-                    telegram::DEFAULT_API_URL.to_owned()
-                } else {
-                    text
-                };
-                self.settings.api_url =
-                    normalize_api_url(&text).map_err(|_| AddinError::Invalid {
-                        name,
-                        why: Invalid::ApiUrl,
-                    })?;
-            }
-            PropId::Proxy => {
-                let text = params::opt_string(name, &value)?.unwrap_or_default();
-                check_proxy(&text).map_err(|_| AddinError::Invalid {
-                    name,
-                    why: Invalid::Proxy,
-                })?;
-                self.settings.proxy = text.trim().to_owned();
-            }
-            PropId::Timeout => {
-                self.settings.timeout_secs = params::integer(name, &value, 1, MAX_TIMEOUT_SECS)?;
-            }
-            PropId::CaFile => {
-                let path = params::opt_string(name, &value)?.unwrap_or_default();
-                if !path.trim().is_empty() {
-                    telegram::read_ca_file(&path)
-                        .map_err(|e| AddinError::Telegram(telegram::Error::Config(e)))?;
-                }
-                self.settings.ca_file = path.trim().to_owned();
-            }
+        if !spec.writable {
+            return Err(AddinError::ReadOnly(name));
         }
-        self.client = None;
-        Ok(())
+        match spec.part {
+            Part::Object => Err(AddinError::ReadOnly(name)),
+            Part::Connection => self.connection.write_prop(spec.id, name, value),
+            Part::Journal => self.journal.write_prop(spec.id, name, value),
+            Part::Sending => self.sending.write_prop(spec.id, name, value),
+            Part::Receiving => self.receiving.write_prop(spec.id, name, value),
+        }
     }
 
     fn run(&mut self, spec: &MethodSpec, args: &[Param<'_>]) -> Result<Value, AddinError> {
-        match spec.id {
-            MethodId::StartPolling
-            | MethodId::StopPolling
-            | MethodId::GetUpdates
-            | MethodId::ConfirmUpdates
-            | MethodId::SetWebhook
-            | MethodId::DeleteWebhook
-            | MethodId::ParseWebhook => self.run_receiving(spec, args),
+        let a = Args::new(spec, args);
+        if spec.part == Part::Object {
             #[cfg(debug_assertions)]
-            MethodId::DebugReceiving => self.run_receiving(spec, args),
-            MethodId::GetMe => {
-                let me = self.client()?.get_me().map_err(AddinError::Telegram)?;
-                Ok(Value::from(me.to_string()))
-            }
-            MethodId::SendMessage
-            | MethodId::SendFile
-            | MethodId::AddFile
-            | MethodId::CallMethod
-            | MethodId::AnswerCallbackQuery
-            | MethodId::EditMessage
-            | MethodId::DeleteMessage
-            | MethodId::DownloadFile
-            | MethodId::EscapeMarkdown
-            | MethodId::EscapeHtml => self.run_sending(spec, args),
-            #[cfg(debug_assertions)]
-            MethodId::DebugPanic | MethodId::DebugEvent => self.run_debug(spec, args),
+            return self.run_debug(&a);
+            #[cfg(not(debug_assertions))]
+            return Err(AddinError::Internal(format!("{} has no handler", spec.en)));
         }
+        let mut cx = Context {
+            connection: &mut self.connection,
+            lang: self.lang,
+            host: self.host.as_ref(),
+            warning: None,
+        };
+        let result = match spec.part {
+            Part::Connection => cx.connection.run(&a),
+            Part::Sending => self.sending.run(&mut cx, &a),
+            Part::Receiving => self.receiving.run(&mut cx, &a),
+            Part::Object | Part::Journal => {
+                Err(AddinError::Internal(format!("{} has no handler", spec.en)))
+            }
+        };
+        if let Some(warning) = cx.warning {
+            self.last_error = self.connection.redact(&warning);
+        }
+        result
     }
 
     /// The debug-only test hooks.
     #[cfg(debug_assertions)]
-    fn run_debug(&mut self, spec: &MethodSpec, args: &[Param<'_>]) -> Result<Value, AddinError> {
-        let a = params::Args::new(spec, args);
+    fn run_debug(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+        use super::errors::Invalid;
+        use super::members::MethodId;
+        use super::params;
         let (arg, name) = (|i: usize| a.get(i), |i: usize| a.name(i));
-        match spec.id {
+        match a.id() {
             MethodId::DebugPanic => {
                 let point = params::string(name(0), &arg(0))?;
                 let point = match point.to_lowercase().as_str() {
@@ -279,7 +165,7 @@ impl Bot {
                     .is_some_and(|h| super::events::raise(h, &message, &data));
                 Ok(Value::Bool(sent))
             }
-            _ => Ok(Value::Empty),
+            other => Err(AddinError::Internal(format!("{other:?} has no handler"))),
         }
     }
 }
@@ -290,8 +176,8 @@ impl AddinObject for Bot {
     }
 
     fn done(&mut self) {
-        self.stop_receiving();
-        self.client = None;
+        self.receiving.stop();
+        self.connection.close();
         self.host = None;
     }
 
@@ -338,7 +224,7 @@ impl AddinObject for Bot {
         #[cfg(debug_assertions)]
         self.maybe_panic(PanicPoint::Get);
         match PROPS.get(num) {
-            Some(spec) => Ok(self.read_prop(spec.id)),
+            Some(spec) => Ok(self.read_prop(spec)),
             None => Err(self.fail(AddinError::Internal("property number out of range".into()))),
         }
     }
@@ -346,10 +232,10 @@ impl AddinObject for Bot {
     fn set_prop(&mut self, num: usize, value: Param<'_>) -> Result<(), String> {
         #[cfg(debug_assertions)]
         self.maybe_panic(PanicPoint::Set);
-        if num >= PROPS.len() {
+        let Some(spec) = PROPS.get(num) else {
             return Err(self.fail(AddinError::Internal("property number out of range".into())));
-        }
-        self.write_prop(num, value).map_err(|e| self.fail(e))
+        };
+        self.write_prop(spec, &value).map_err(|e| self.fail(e))
     }
 
     fn method_count(&self) -> usize {
@@ -375,7 +261,7 @@ impl AddinObject for Bot {
     fn param_default(&self, method: usize, param: usize) -> Option<Value> {
         let spec = METHODS.get(method)?.params.get(param)?;
         spec.default.map(|d| match d {
-            members::Default::Undefined => Value::Empty,
+            members::ParamDefault::LeftOut => Value::Null,
         })
     }
 
@@ -395,12 +281,13 @@ impl AddinObject for Bot {
             return Err(self.fail(AddinError::Internal("method number out of range".into())));
         };
         self.last_error.clear();
-        let _log = crate::logging::enter(self.send.log_sink());
+        self.last_error_kind.clear();
+        let _log = crate::logging::enter(self.journal.sink());
         self.run(spec, params).map_err(|e| self.fail(e))
     }
 
     fn panic_text(&mut self, detail: &str) -> String {
-        let detail = self.redact(detail);
+        let detail = self.connection.redact(detail);
         self.fail(AddinError::Internal(detail))
     }
 }

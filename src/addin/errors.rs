@@ -21,7 +21,8 @@ impl Lang {
         }
     }
 
-    fn pick(self, en: String, ru: String) -> String {
+    /// The text in this language.
+    pub fn pick(self, en: String, ru: String) -> String {
         match self {
             Lang::En => en,
             Lang::Ru => ru,
@@ -79,11 +80,13 @@ impl Expected {
 
 /// What was too big to upload.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Sized {
+pub enum Oversized {
     /// One file, by name when it has one.
     File(Option<String>),
     /// Every file attached with AddFile, together.
     Attachments,
+    /// A file to download (`DownloadFile`).
+    Download,
 }
 
 /// The 1C type of a value that was passed.
@@ -140,8 +143,68 @@ pub enum Invalid {
     ChatId,
     /// Not a JSON object (`Options`).
     JsonObject(String),
-    /// A free-form reason (debug hooks).
+    /// A free-form reason, written into the text as it is.
     Other(String),
+}
+
+/// What a failed call means for the 1C code: `LastErrorKind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A parameter or property value was refused; nothing was sent.
+    InvalidInput,
+    /// Nothing reached Telegram (no connection, or it broke before the
+    /// request was written): repeating the call is safe.
+    NotSent,
+    /// The request was written, then no usable answer came: Telegram may
+    /// have acted on it (the message may have been delivered).
+    DeliveryUnknown,
+    /// Telegram answered with this error code (400, 403, 409…).
+    RefusedByTelegram(i64),
+    /// Telegram answered 429: too many requests.
+    RateLimited,
+    /// Telegram refused the token (401).
+    Unauthorized,
+    /// A setting is missing or unusable (token, ApiUrl, Proxy, CaFile, StateDir, LogFile).
+    Config,
+}
+
+impl ErrorKind {
+    /// The value of `LastErrorKind`, e.g. `not_sent` or `refused_by_telegram:400`.
+    pub fn code(self) -> String {
+        match self {
+            ErrorKind::InvalidInput => "invalid_input".into(),
+            ErrorKind::NotSent => "not_sent".into(),
+            ErrorKind::DeliveryUnknown => "delivery_unknown".into(),
+            ErrorKind::RefusedByTelegram(code) => format!("refused_by_telegram:{code}"),
+            ErrorKind::RateLimited => "rate_limited".into(),
+            ErrorKind::Unauthorized => "unauthorized".into(),
+            ErrorKind::Config => "config".into(),
+        }
+    }
+
+    /// The kind of a failed Bot API call.
+    fn of(error: &telegram::Error) -> ErrorKind {
+        use telegram::Error as E;
+        match error {
+            E::Api { code: 401, .. } => ErrorKind::Unauthorized,
+            // The token's shape or ApiUrl is wrong (CallMethod reports unknown methods itself).
+            E::Api { code: 404, .. } => ErrorKind::Config,
+            E::Api { code: 429, .. } => ErrorKind::RateLimited,
+            E::Api { code, .. } if *code >= 500 => ErrorKind::DeliveryUnknown,
+            E::Api { code, .. } => ErrorKind::RefusedByTelegram(*code),
+            E::Connect { .. } => ErrorKind::NotSent,
+            E::Timeout { written, .. } | E::Interrupted { written, .. } => {
+                if *written {
+                    ErrorKind::DeliveryUnknown
+                } else {
+                    ErrorKind::NotSent
+                }
+            }
+            E::BadResponse { .. } => ErrorKind::DeliveryUnknown,
+            E::Tls { .. } | E::Config(_) => ErrorKind::Config,
+            E::LocalFile { .. } => ErrorKind::InvalidInput,
+        }
+    }
 }
 
 /// An error of a call on the `Bot` object.
@@ -164,10 +227,14 @@ pub enum AddinError {
     /// A bug inside the add-in (a caught panic); the object is still usable.
     Internal(String),
     /// A text composed by the caller in both languages (receiving).
-    Localized { en: String, ru: String },
+    Localized {
+        kind: ErrorKind,
+        en: String,
+        ru: String,
+    },
     /// A file over Telegram's size limit, found before uploading.
     FileTooBig {
-        what: Sized,
+        what: Oversized,
         size: u64,
         limit: u64,
         local: bool,
@@ -192,6 +259,27 @@ pub enum AddinError {
 }
 
 impl AddinError {
+    /// What the failure means for the caller (`LastErrorKind`).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            AddinError::WrongType { .. }
+            | AddinError::Invalid { .. }
+            | AddinError::ReadOnly(_)
+            | AddinError::FileTooBig { .. }
+            | AddinError::CaptionTooLong { .. }
+            | AddinError::FileUnreadable { .. }
+            | AddinError::CannotSplit { .. } => ErrorKind::InvalidInput,
+            AddinError::TokenNotSet | AddinError::LogFile { .. } => ErrorKind::Config,
+            AddinError::Telegram(e) => ErrorKind::of(e),
+            AddinError::Localized { kind, .. } => *kind,
+            // Some parts went out; repeating the whole text would repeat them.
+            AddinError::PartlySent { .. } => ErrorKind::DeliveryUnknown,
+            AddinError::UnknownMethod(_) => ErrorKind::RefusedByTelegram(404),
+            // A bug: where it struck is unknown, so nothing is assumed.
+            AddinError::Internal(_) => ErrorKind::DeliveryUnknown,
+        }
+    }
+
     /// The text of the 1C exception.
     pub fn text(&self, lang: Lang) -> String {
         match self {
@@ -219,7 +307,7 @@ impl AddinError {
                 "Не задан токен бота. Сначала установите свойство Токен (токен выдаёт @BotFather).".into(),
             ),
             AddinError::Telegram(e) => telegram_text(lang, e),
-            AddinError::Localized { en, ru } => lang.pick(en.clone(), ru.clone()),
+            AddinError::Localized { en, ru, .. } => lang.pick(en.clone(), ru.clone()),
             AddinError::Internal(detail) => lang.pick(
                 format!("Internal error in the Telegram add-in: {detail}. The object is still usable; please report this error."),
                 format!("Внутренняя ошибка внешней компоненты Telegram: {detail}. Объект можно использовать дальше; сообщите об этой ошибке разработчикам."),
@@ -229,9 +317,17 @@ impl AddinError {
                 let hint_en = if *local { "" } else { " A self-hosted Bot API server (set LocalServer) takes up to 2000 MB." };
                 let hint_ru = if *local { "" } else { " Собственный сервер Bot API (свойство ЛокальныйСервер) принимает до 2000 МБ." };
                 let (what_en, what_ru) = match what {
-                    Sized::File(None) => ("The file".to_owned(), "Файл".to_owned()),
-                    Sized::File(Some(name)) => (format!("The file '{name}'"), format!("Файл '{name}'")),
-                    Sized::Attachments => ("The attached files together".to_owned(), "Приложенные файлы вместе".to_owned()),
+                    Oversized::Download => {
+                        let hint_en = if *local { "" } else { " A self-hosted Bot API server (set LocalServer) serves files of up to 2000 MB." };
+                        let hint_ru = if *local { "" } else { " Собственный сервер Bot API (свойство ЛокальныйСервер) отдаёт файлы до 2000 МБ." };
+                        return lang.pick(
+                            format!("The file is {mb:.1} MB, over the {limit_mb} MB a bot may download from Telegram; nothing was downloaded.{hint_en}"),
+                            format!("Файл: {mb:.1} МБ, больше {limit_mb} МБ, которые бот может скачать из Telegram; ничего не скачано.{hint_ru}"),
+                        );
+                    }
+                    Oversized::File(None) => ("The file".to_owned(), "Файл".to_owned()),
+                    Oversized::File(Some(name)) => (format!("The file '{name}'"), format!("Файл '{name}'")),
+                    Oversized::Attachments => ("The attached files together".to_owned(), "Приложенные файлы вместе".to_owned()),
                 };
                 lang.pick(
                     format!("{what_en} is {mb:.1} MB, over Telegram's limit of {limit_mb} MB; nothing was sent.{hint_en}"),
@@ -314,7 +410,37 @@ fn invalid_text(lang: Lang, name: &str, why: &Invalid) -> String {
     }
 }
 
+/// The text of a failed Bot API call, with what it means for delivery.
 fn telegram_text(lang: Lang, error: &telegram::Error) -> String {
+    let mut text = telegram_base(lang, error);
+    text.push_str(delivery_note(lang, error));
+    text
+}
+
+/// Whether the message may have gone out, for calls that send.
+fn delivery_note(lang: Lang, error: &telegram::Error) -> &'static str {
+    use telegram::Error as E;
+    let method = match error {
+        E::Api { method, .. }
+        | E::Timeout { method, .. }
+        | E::Interrupted { method, .. }
+        | E::BadResponse { method, .. } => method.as_str(),
+        E::Connect { .. } => "",
+        _ => return "",
+    };
+    if telegram::is_read(method) {
+        return "";
+    }
+    match (ErrorKind::of(error), lang) {
+        (ErrorKind::DeliveryUnknown, Lang::En) => " Telegram may have received the request: the message may have been delivered. Check the chat before sending it again; do not resend blindly (LastErrorKind = delivery_unknown).",
+        (ErrorKind::DeliveryUnknown, Lang::Ru) => " Запрос мог дойти до Telegram: сообщение могло быть доставлено. Прежде чем отправлять снова, проверьте чат; не повторяйте отправку вслепую (ВидПоследнейОшибки = delivery_unknown).",
+        (ErrorKind::NotSent, Lang::En) => " Nothing was sent; the call can be repeated.",
+        (ErrorKind::NotSent, Lang::Ru) => " Ничего не отправлено; вызов можно повторить.",
+        _ => "",
+    }
+}
+
+fn telegram_base(lang: Lang, error: &telegram::Error) -> String {
     use telegram::Error as E;
     match error {
         E::Api { method, code: 401, .. } => lang.pick(
@@ -395,9 +521,21 @@ fn telegram_text(lang: Lang, error: &telegram::Error) -> String {
             format!("Cannot connect to {host}: {detail}. Check ApiUrl, Proxy and the network (Telegram may be blocked: set Proxy)."),
             format!("Не удалось подключиться к {host}: {detail}. Проверьте АдресAPI, Прокси и сеть (Telegram может быть заблокирован: задайте Прокси)."),
         ),
-        E::Timeout { host, seconds } => lang.pick(
-            format!("No answer from {host} within {seconds} s. Check the network or raise Timeout."),
-            format!("Нет ответа от {host} за {seconds} с. Проверьте сеть или увеличьте Таймаут."),
+        E::Timeout { method, host, seconds, written: true } => lang.pick(
+            format!("{method}: no answer from {host} within {seconds} s. Check the network or raise Timeout."),
+            format!("{method}: нет ответа от {host} за {seconds} с. Проверьте сеть или увеличьте Таймаут."),
+        ),
+        E::Timeout { method, host, seconds, written: false } => lang.pick(
+            format!("{method}: the request could not be sent to {host} within {seconds} s. Check the network or raise Timeout."),
+            format!("{method}: запрос не удалось передать {host} за {seconds} с. Проверьте сеть или увеличьте Таймаут."),
+        ),
+        E::Interrupted { method, host, detail, written: true } => lang.pick(
+            format!("{method}: the connection to {host} was closed before Telegram answered ({detail})."),
+            format!("{method}: соединение с {host} закрылось раньше, чем Telegram ответил ({detail})."),
+        ),
+        E::Interrupted { method, host, detail, written: false } => lang.pick(
+            format!("{method}: the connection to {host} broke while the request was being sent ({detail})."),
+            format!("{method}: соединение с {host} оборвалось во время передачи запроса ({detail})."),
         ),
         E::Tls { host, detail } => lang.pick(
             format!("Secure connection to {host} failed: {detail}. Check the system certificates; for a company root that is not installed in the system (or a proxy that intercepts HTTPS), set CaFile to its PEM file."),
@@ -407,6 +545,11 @@ fn telegram_text(lang: Lang, error: &telegram::Error) -> String {
             format!("{method}: the server's answer is not a Bot API answer (HTTP {status}: {detail}). Check ApiUrl and Proxy."),
             format!("{method}: ответ сервера не похож на ответ Bot API (HTTP {status}: {detail}). Проверьте АдресAPI и Прокси."),
         ),
+        E::LocalFile { path, detail } => AddinError::FileUnreadable {
+            path: path.clone(),
+            detail: detail.clone(),
+        }
+        .text(lang),
         E::Config(ConfigError::ApiUrl(_)) => invalid_text(lang, lang.pick("ApiUrl".into(), "АдресAPI".into()).as_str(), &Invalid::ApiUrl),
         E::Config(ConfigError::CaFile { path, detail }) => lang.pick(
             format!("The CA file '{path}' cannot be used: {detail}. Give a PEM file with the company's root certificate (-----BEGIN CERTIFICATE-----), or leave CaFile empty to use the system's certificates."),

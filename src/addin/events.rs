@@ -2,7 +2,10 @@
 
 use crate::ffi::Host;
 
-use super::bot::EVENT_SOURCE;
+/// The event source of every external event.
+pub const EVENT_SOURCE: &str = "Telegram";
+/// The event message of connection notices.
+pub const ERROR_EVENT: &str = "error";
 
 /// Raises one event. On the server the platform never delivers events, so
 /// nothing is raised there and false is returned: callers keep the data for

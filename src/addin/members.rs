@@ -21,6 +21,7 @@ pub enum PropId {
     LogFile,
     LogLevel,
     MigratedChatId,
+    LastErrorKind,
 }
 
 /// A method of the object.
@@ -55,20 +56,40 @@ pub enum MethodId {
     DebugEvent,
 }
 
+/// The part of the object that handles a member: `Bot` forwards every
+/// member of a part to that part, so a new member touches this table and its
+/// part's handler only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The object itself: version, last error, debug hooks.
+    Object,
+    /// The Bot API connection: token, address, proxy, timeouts, retries.
+    Connection,
+    /// The log file.
+    Journal,
+    /// Sending (`sending.rs`).
+    Sending,
+    /// Receiving (`receiving.rs`).
+    Receiving,
+}
+
 /// A property row.
 pub struct PropSpec {
     pub id: PropId,
+    pub part: Part,
     pub en: &'static str,
     pub ru: &'static str,
     pub readable: bool,
     pub writable: bool,
 }
 
-/// The default of an optional parameter.
+/// The default of an optional parameter, as `GetParamDefValue` gives it.
 #[derive(Clone, Copy, Debug)]
-pub enum Default {
-    /// `Неопределено`.
-    Undefined,
+pub enum ParamDefault {
+    /// `Null` (VTYPE_NULL), read as "left out" (see `Args::get`). Not an
+    /// empty variant: OneScript's bridge counts a parameter as optional only
+    /// when its default is not empty.
+    LeftOut,
 }
 
 /// A parameter row.
@@ -76,12 +97,13 @@ pub struct ParamSpec {
     pub en: &'static str,
     pub ru: &'static str,
     /// `None` for a required parameter.
-    pub default: Option<Default>,
+    pub default: Option<ParamDefault>,
 }
 
 /// A method row.
 pub struct MethodSpec {
     pub id: MethodId,
+    pub part: Part,
     pub en: &'static str,
     pub ru: &'static str,
     pub params: &'static [ParamSpec],
@@ -90,6 +112,7 @@ pub struct MethodSpec {
 
 const fn prop(
     id: PropId,
+    part: Part,
     en: &'static str,
     ru: &'static str,
     readable: bool,
@@ -97,6 +120,7 @@ const fn prop(
 ) -> PropSpec {
     PropSpec {
         id,
+        part,
         en,
         ru,
         readable,
@@ -116,20 +140,63 @@ const fn optional(en: &'static str, ru: &'static str) -> ParamSpec {
     ParamSpec {
         en,
         ru,
-        default: Some(Default::Undefined),
+        default: Some(ParamDefault::LeftOut),
     }
 }
 
 /// Every property, in the order 1C numbers them.
 pub static PROPS: &[PropSpec] = &[
-    prop(PropId::Version, "Version", "Версия", true, false),
-    prop(PropId::Token, "Token", "Токен", true, true),
-    prop(PropId::ApiUrl, "ApiUrl", "АдресAPI", true, true),
-    prop(PropId::Proxy, "Proxy", "Прокси", true, true),
-    prop(PropId::Timeout, "Timeout", "Таймаут", true, true),
-    prop(PropId::CaFile, "CaFile", "ФайлСертификатовCA", true, true),
+    prop(
+        PropId::Version,
+        Part::Object,
+        "Version",
+        "Версия",
+        true,
+        false,
+    ),
+    prop(
+        PropId::Token,
+        Part::Connection,
+        "Token",
+        "Токен",
+        true,
+        true,
+    ),
+    prop(
+        PropId::ApiUrl,
+        Part::Connection,
+        "ApiUrl",
+        "АдресAPI",
+        true,
+        true,
+    ),
+    prop(
+        PropId::Proxy,
+        Part::Connection,
+        "Proxy",
+        "Прокси",
+        true,
+        true,
+    ),
+    prop(
+        PropId::Timeout,
+        Part::Connection,
+        "Timeout",
+        "Таймаут",
+        true,
+        true,
+    ),
+    prop(
+        PropId::CaFile,
+        Part::Connection,
+        "CaFile",
+        "ФайлСертификатовCA",
+        true,
+        true,
+    ),
     prop(
         PropId::LastError,
+        Part::Object,
         "LastError",
         "ПоследняяОшибка",
         true,
@@ -137,6 +204,7 @@ pub static PROPS: &[PropSpec] = &[
     ),
     prop(
         PropId::MaxRetries,
+        Part::Connection,
         "MaxRetries",
         "МаксимумПовторов",
         true,
@@ -144,6 +212,7 @@ pub static PROPS: &[PropSpec] = &[
     ),
     prop(
         PropId::ConnectTimeout,
+        Part::Connection,
         "ConnectTimeout",
         "ТаймаутПодключения",
         true,
@@ -151,15 +220,31 @@ pub static PROPS: &[PropSpec] = &[
     ),
     prop(
         PropId::LocalServer,
+        Part::Sending,
         "LocalServer",
         "ЛокальныйСервер",
         true,
         true,
     ),
-    prop(PropId::LogFile, "LogFile", "ФайлЖурнала", true, true),
-    prop(PropId::LogLevel, "LogLevel", "УровеньЖурнала", true, true),
+    prop(
+        PropId::LogFile,
+        Part::Journal,
+        "LogFile",
+        "ФайлЖурнала",
+        true,
+        true,
+    ),
+    prop(
+        PropId::LogLevel,
+        Part::Journal,
+        "LogLevel",
+        "УровеньЖурнала",
+        true,
+        true,
+    ),
     prop(
         PropId::MigratedChatId,
+        Part::Sending,
         "MigratedChatId",
         "НовыйИдЧата",
         true,
@@ -167,19 +252,43 @@ pub static PROPS: &[PropSpec] = &[
     ),
     prop(
         PropId::LongPollTimeout,
+        Part::Receiving,
         "LongPollTimeout",
         "ТаймаутОжидания",
         true,
         true,
     ),
-    prop(PropId::Polling, "Polling", "ПолучениеЗапущено", true, false),
-    prop(PropId::StateDir, "StateDir", "КаталогСостояния", true, true),
+    prop(
+        PropId::Polling,
+        Part::Receiving,
+        "Polling",
+        "ПолучениеЗапущено",
+        true,
+        false,
+    ),
+    prop(
+        PropId::StateDir,
+        Part::Receiving,
+        "StateDir",
+        "КаталогСостояния",
+        true,
+        true,
+    ),
     prop(
         PropId::WebhookSecret,
+        Part::Receiving,
         "WebhookSecret",
         "СекретWebhook",
         true,
         true,
+    ),
+    prop(
+        PropId::LastErrorKind,
+        Part::Object,
+        "LastErrorKind",
+        "ВидПоследнейОшибки",
+        true,
+        false,
     ),
 ];
 
@@ -187,6 +296,7 @@ pub static PROPS: &[PropSpec] = &[
 pub static METHODS: &[MethodSpec] = &[
     MethodSpec {
         id: MethodId::GetMe,
+        part: Part::Connection,
         en: "GetMe",
         ru: "ПолучитьИнформациюБота",
         params: &[],
@@ -194,6 +304,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::SendMessage,
+        part: Part::Sending,
         en: "SendMessage",
         ru: "ОтправитьСообщение",
         params: &[
@@ -205,6 +316,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::SendFile,
+        part: Part::Sending,
         en: "SendFile",
         ru: "ОтправитьФайл",
         params: &[
@@ -217,6 +329,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::AddFile,
+        part: Part::Sending,
         en: "AddFile",
         ru: "ДобавитьФайл",
         params: &[
@@ -228,6 +341,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::CallMethod,
+        part: Part::Sending,
         en: "CallMethod",
         ru: "ВызватьМетод",
         params: &[required("Method", "Метод"), optional("Params", "Параметры")],
@@ -235,6 +349,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::AnswerCallbackQuery,
+        part: Part::Sending,
         en: "AnswerCallbackQuery",
         ru: "ОтветитьНаНажатие",
         params: &[
@@ -246,6 +361,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::EditMessage,
+        part: Part::Sending,
         en: "EditMessage",
         ru: "ИзменитьСообщение",
         params: &[
@@ -258,6 +374,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::DeleteMessage,
+        part: Part::Sending,
         en: "DeleteMessage",
         ru: "УдалитьСообщение",
         params: &[
@@ -268,6 +385,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::DownloadFile,
+        part: Part::Sending,
         en: "DownloadFile",
         ru: "СкачатьФайл",
         params: &[required("FileId", "ИдФайла")],
@@ -275,6 +393,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::EscapeMarkdown,
+        part: Part::Sending,
         en: "EscapeMarkdown",
         ru: "ЭкранироватьMarkdown",
         params: &[required("Text", "Текст")],
@@ -282,6 +401,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::EscapeHtml,
+        part: Part::Sending,
         en: "EscapeHtml",
         ru: "ЭкранироватьHTML",
         params: &[required("Text", "Текст")],
@@ -289,6 +409,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::StartPolling,
+        part: Part::Receiving,
         en: "StartPolling",
         ru: "НачатьПолучение",
         params: &[optional("AllowedUpdates", "ТипыОбновлений")],
@@ -296,6 +417,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::StopPolling,
+        part: Part::Receiving,
         en: "StopPolling",
         ru: "ОстановитьПолучение",
         params: &[],
@@ -303,6 +425,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::GetUpdates,
+        part: Part::Receiving,
         en: "GetUpdates",
         ru: "ПолучитьОбновления",
         params: &[
@@ -313,6 +436,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::ConfirmUpdates,
+        part: Part::Receiving,
         en: "ConfirmUpdates",
         ru: "ПодтвердитьОбновления",
         params: &[required("UpdateId", "ИдОбновления")],
@@ -320,6 +444,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::SetWebhook,
+        part: Part::Receiving,
         en: "SetWebhook",
         ru: "УстановитьWebhook",
         params: &[
@@ -331,6 +456,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::DeleteWebhook,
+        part: Part::Receiving,
         en: "DeleteWebhook",
         ru: "УдалитьWebhook",
         params: &[optional("DropPending", "УдалитьОжидающие")],
@@ -338,6 +464,7 @@ pub static METHODS: &[MethodSpec] = &[
     },
     MethodSpec {
         id: MethodId::ParseWebhook,
+        part: Part::Receiving,
         en: "ParseWebhook",
         ru: "РазобратьWebhook",
         params: &[
@@ -349,6 +476,7 @@ pub static METHODS: &[MethodSpec] = &[
     #[cfg(debug_assertions)]
     MethodSpec {
         id: MethodId::DebugReceiving,
+        part: Part::Receiving,
         en: "DebugReceiving",
         ru: "ОтладкаПолучения",
         params: &[required("Options", "Параметры")],
@@ -357,6 +485,7 @@ pub static METHODS: &[MethodSpec] = &[
     #[cfg(debug_assertions)]
     MethodSpec {
         id: MethodId::DebugPanic,
+        part: Part::Object,
         en: "DebugPanic",
         ru: "ОтладкаПаника",
         params: &[required("Where", "Где")],
@@ -365,6 +494,7 @@ pub static METHODS: &[MethodSpec] = &[
     #[cfg(debug_assertions)]
     MethodSpec {
         id: MethodId::DebugEvent,
+        part: Part::Object,
         en: "DebugEvent",
         ru: "ОтладкаСобытие",
         params: &[required("Message", "Сообщение"), optional("Data", "Данные")],

@@ -1,9 +1,14 @@
 //! The 1C-facing `Bot` object: its member table, parameter conversion and
-//! errors turned into exception texts.
+//! errors turned into exception texts. `Bot` only dispatches: each part
+//! (connection, journal, sending, receiving) keeps its own state and takes a
+//! [`context::Context`] for a call.
 
 mod bot;
+mod connection;
+mod context;
 mod errors;
 mod events;
+mod journal;
 mod members;
 mod params;
 mod receiving;

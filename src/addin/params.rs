@@ -4,7 +4,7 @@
 use crate::ffi::Param;
 
 use super::errors::{AddinError, Expected, Got, Invalid, Name};
-use super::members::MethodSpec;
+use super::members::{MethodId, MethodSpec};
 
 /// The largest integer an R8 holds exactly (2^53).
 const EXACT_F64_LIMIT: f64 = 9_007_199_254_740_992.0;
@@ -21,9 +21,20 @@ impl<'s, 'p> Args<'s, 'p> {
         Args { spec, args }
     }
 
-    /// Parameter `i`; Undefined when 1C passed fewer.
+    /// The method called.
+    pub fn id(&self) -> MethodId {
+        self.spec.id
+    }
+
+    /// Parameter `i`; Undefined when it was left out: 1C passed fewer, or
+    /// passed back an optional parameter's default (`Null`).
     pub fn get(&self, i: usize) -> Param<'p> {
-        self.args.get(i).copied().unwrap_or(Param::Empty)
+        let optional = self.spec.params.get(i).is_some_and(|p| p.default.is_some());
+        match self.args.get(i).copied() {
+            None => Param::Empty,
+            Some(Param::Null) if optional => Param::Empty,
+            Some(param) => param,
+        }
     }
 
     /// The English and Russian names of parameter `i`, for error texts.
@@ -84,6 +95,29 @@ pub fn opt_string(name: Name, param: &Param<'_>) -> Result<Option<String>, Addin
     match param {
         Param::Empty => Ok(None),
         other => string(name, other).map(Some),
+    }
+}
+
+/// An optional Boolean: Undefined gives `default`.
+pub fn opt_bool(name: Name, param: &Param<'_>, default: bool) -> Result<bool, AddinError> {
+    match param {
+        Param::Empty => Ok(default),
+        Param::Bool(b) => Ok(*b),
+        other => Err(wrong(name, Expected::Boolean, other)),
+    }
+}
+
+/// An optional whole number within `min..=max`: Undefined gives `default`.
+pub fn opt_integer(
+    name: Name,
+    param: &Param<'_>,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, AddinError> {
+    match param {
+        Param::Empty => Ok(default),
+        other => integer(name, other, min, max),
     }
 }
 

@@ -1,5 +1,5 @@
-//! Receiving on the `Bot` object: polling to external events on clients,
-//! pull with confirmation on the server, webhooks. The work itself is in
+//! The receiving part: polling to external events on clients, pull with
+//! confirmation on the server, webhooks. The work itself is in
 //! [`crate::receiving`]; this file turns it into 1C members and texts.
 
 use std::path::PathBuf;
@@ -13,11 +13,12 @@ use crate::receiving::{
     self, default_state_dir, json_array, parse_webhook, BackoffConfig, Delivery, Notice,
     PollerConfig, PullError, Status, Subscription, Update, UpdateSink, WebhookError,
 };
-use crate::telegram::{self, ClientConfig, Token};
+use crate::telegram::{self, Token};
 
-use super::bot::Bot;
-use super::errors::{AddinError, Invalid, Lang, Name};
-use super::members::{MethodId, MethodSpec, PropId};
+use super::context::Context;
+use super::errors::{AddinError, ErrorKind, Invalid, Lang, Name};
+use super::events::{self, ERROR_EVENT};
+use super::members::{MethodId, PropId};
 use super::params::{self, Args};
 
 /// Default `LongPollTimeout`, seconds.
@@ -31,12 +32,10 @@ const MAX_WAIT_SECS: i64 = 3600;
 /// Default and largest `Limit` of `GetUpdates`.
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
-/// The event message of connection notices.
-pub const ERROR_EVENT: &str = "error";
 
 /// Tuning that only tests change (through `DebugReceiving` in debug builds).
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Tuning {
+struct Tuning {
     backoff: BackoffConfig,
     min_interval: Duration,
     redelivery_cap: Duration,
@@ -55,9 +54,9 @@ impl Default for Tuning {
     }
 }
 
-/// The receiving state of one `Bot` object.
+/// The receiving state of one object.
 #[derive(Default)]
-pub(super) struct Receiving {
+pub struct Receiving {
     long_poll_secs: Option<i64>,
     state_dir: String,
     webhook_secret: String,
@@ -76,12 +75,12 @@ struct HostSink {
 
 impl UpdateSink for HostSink {
     fn offer(&self, update: &Update) -> bool {
-        super::events::raise(&self.host, &update.kind, &update.json)
+        events::raise(&self.host, &update.kind, &update.json)
     }
 
     fn notify(&self, notice: &Notice) -> bool {
         let data = notice_json(notice, self.lang, &self.token);
-        super::events::raise(&self.host, ERROR_EVENT, &data)
+        events::raise(&self.host, ERROR_EVENT, &data)
     }
 }
 
@@ -96,79 +95,49 @@ fn notice_json(notice: &Notice, lang: Lang, token: &Token) -> String {
         Notice::Lost(e) => json!({
             "state": "lost",
             "code": code(e),
-            "description": pick(lang,
+            "description": lang.pick(
                 format!("Connection to Telegram lost: {} Retrying with growing pauses; an event with state \"restored\" follows when it works again.", text(e)),
                 format!("Связь с Telegram потеряна: {} Повторяем с растущими паузами; когда связь вернётся, придёт событие с state \"restored\".", text(e))),
         }),
         Notice::Conflict(e) => json!({
             "state": "conflict",
             "code": 409,
-            "description": pick(lang,
+            "description": lang.pick(
                 format!("{} Another program receives updates of this bot, or a webhook is set. Stop the other program, or call DeleteWebhook; retrying meanwhile.", text(e)),
                 format!("{} Обновления этого бота получает другая программа, или установлен webhook. Остановите другую программу или вызовите УдалитьWebhook; пока повторяем.", text(e))),
         }),
         Notice::Restored => json!({
             "state": "restored",
-            "description": pick(lang, "Connection to Telegram restored.".into(), "Связь с Telegram восстановлена.".into()),
+            "description": lang.pick( "Connection to Telegram restored.".into(), "Связь с Telegram восстановлена.".into()),
         }),
         Notice::Stopped(e) => json!({
             "state": "stopped",
             "code": code(e),
             "description": stopped_text(lang, &text(e)),
         }),
+        Notice::NotSaved(detail) => json!({
+            "state": "not_saved",
+            "description": not_saved_text(lang, &token.redact(detail)),
+        }),
     };
     value.to_string()
 }
 
 fn stopped_text(lang: Lang, detail: &str) -> String {
-    pick(lang,
+    lang.pick(
         format!("{detail} Receiving stopped: the token was revoked or is wrong. Set a valid Token and call StartPolling again."),
         format!("{detail} Получение остановлено: токен отозван или неверен. Задайте верный Токен и снова вызовите НачатьПолучение."))
 }
 
-fn pick(lang: Lang, en: String, ru: String) -> String {
-    match lang {
-        Lang::En => en,
-        Lang::Ru => ru,
-    }
+fn not_saved_text(lang: Lang, detail: &str) -> String {
+    lang.pick(
+        format!("Cannot save the receiving position (offset) to {detail}. Receiving goes on, but after a restart updates already handled may come again. Check that the state folder (StateDir) can be written."),
+        format!("Не удалось сохранить позицию получения (offset) в {detail}. Получение продолжается, но после перезапуска уже обработанные обновления могут прийти снова. Проверьте, что в каталог состояния (КаталогСостояния) можно писать."),
+    )
 }
 
-fn localized(en: String, ru: String) -> AddinError {
-    AddinError::Localized { en, ru }
-}
-
-/// An optional whole number; Undefined gives `default`.
-fn opt_integer(
-    name: Name,
-    param: &Param<'_>,
-    default: i64,
-    min: i64,
-    max: i64,
-) -> Result<i64, AddinError> {
-    match param {
-        Param::Empty => Ok(default),
-        other => params::integer(name, other, min, max),
-    }
-}
-
-/// An optional Boolean; Undefined gives false.
-fn opt_bool(name: Name, param: &Param<'_>) -> Result<bool, AddinError> {
-    match param {
-        Param::Empty => Ok(false),
-        Param::Bool(b) => Ok(*b),
-        other => Err(localized(
-            format!(
-                "Parameter '{}' must be Boolean, but {:?} was passed.",
-                name.en,
-                params::got(other)
-            ),
-            format!(
-                "Параметр '{}' должен иметь тип Булево, а передано значение типа {:?}.",
-                name.ru,
-                params::got(other)
-            ),
-        )),
-    }
+fn localized(kind: ErrorKind, en: String, ru: String) -> AddinError {
+    AddinError::Localized { kind, en, ru }
 }
 
 /// `AllowedUpdates`: a JSON array of update kinds; Undefined, "" or `[]` mean all.
@@ -197,20 +166,25 @@ fn allowed_updates(name: Name, param: &Param<'_>) -> Result<Option<Vec<String>>,
     Ok((!kinds.is_empty()).then_some(kinds))
 }
 
-impl Bot {
-    pub(super) fn read_receiving_prop(&self, id: PropId) -> Value {
-        let r = &self.receiving;
+impl Receiving {
+    /// The folder of the offset files (`StateDir`, or the default).
+    pub fn state_dir(&self) -> PathBuf {
+        if self.state_dir.is_empty() {
+            default_state_dir()
+        } else {
+            PathBuf::from(&self.state_dir)
+        }
+    }
+
+    /// Reads a receiving property.
+    pub fn read_prop(&self, id: PropId) -> Value {
         match id {
             PropId::LongPollTimeout => {
-                Value::Int(r.long_poll_secs.unwrap_or(DEFAULT_LONG_POLL_SECS) as i32)
+                Value::Int(self.long_poll_secs.unwrap_or(DEFAULT_LONG_POLL_SECS) as i32)
             }
-            PropId::Polling => Value::Bool(r.subscription.as_ref().is_some_and(|s| s.running())),
-            PropId::StateDir => Value::from(if r.state_dir.is_empty() {
-                default_state_dir().display().to_string()
-            } else {
-                r.state_dir.clone()
-            }),
-            PropId::WebhookSecret => Value::from(if r.webhook_secret.is_empty() {
+            PropId::Polling => Value::Bool(self.subscription.as_ref().is_some_and(|s| s.running())),
+            PropId::StateDir => Value::from(self.state_dir().display().to_string()),
+            PropId::WebhookSecret => Value::from(if self.webhook_secret.is_empty() {
                 ""
             } else {
                 "***"
@@ -219,7 +193,8 @@ impl Bot {
         }
     }
 
-    pub(super) fn write_receiving_prop(
+    /// Writes a receiving property.
+    pub fn write_prop(
         &mut self,
         id: PropId,
         name: Name,
@@ -227,11 +202,10 @@ impl Bot {
     ) -> Result<(), AddinError> {
         match id {
             PropId::LongPollTimeout => {
-                self.receiving.long_poll_secs =
-                    Some(params::integer(name, value, 0, MAX_LONG_POLL_SECS)?);
+                self.long_poll_secs = Some(params::integer(name, value, 0, MAX_LONG_POLL_SECS)?);
             }
             PropId::StateDir => {
-                self.receiving.state_dir = params::opt_string(name, value)?
+                self.state_dir = params::opt_string(name, value)?
                     .unwrap_or_default()
                     .trim()
                     .to_owned();
@@ -239,43 +213,49 @@ impl Bot {
             PropId::WebhookSecret => {
                 let secret = params::opt_string(name, value)?.unwrap_or_default();
                 check_secret(name, &secret)?;
-                self.receiving.webhook_secret = secret;
+                self.webhook_secret = secret;
             }
             _ => return Err(AddinError::ReadOnly(name)),
         }
         Ok(())
     }
 
-    /// Runs a receiving method.
-    pub(super) fn run_receiving(
-        &mut self,
-        spec: &MethodSpec,
-        args: &[Param<'_>],
-    ) -> Result<Value, AddinError> {
-        let a = Args::new(spec, args);
+    /// Runs a receiving method; a failure to save the offset is told in `LastError`.
+    pub fn run(&mut self, cx: &mut Context<'_>, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+        let store_error = || self.subscription.as_ref().and_then(|s| s.store_error());
+        let before = store_error();
+        let result = self.run_method(cx, a);
+        let store_error = self.subscription.as_ref().and_then(|s| s.store_error());
+        if let Some(detail) = store_error.or(before) {
+            cx.warning = Some(not_saved_text(cx.lang, &detail));
+        }
+        result
+    }
+
+    fn run_method(&mut self, cx: &mut Context<'_>, a: &Args<'_, '_>) -> Result<Value, AddinError> {
         let arg = |i: usize| a.get(i);
         let name = |i: usize| a.name(i);
-        match spec.id {
+        match a.id() {
             MethodId::StartPolling => {
                 let allowed = allowed_updates(name(0), &arg(0))?;
-                self.start_polling(allowed)?;
+                self.start_polling(cx, allowed)?;
                 Ok(Value::Bool(true))
             }
             MethodId::StopPolling => {
-                let was = self.receiving.subscription.is_some();
-                self.stop_receiving();
+                let was = self.subscription.is_some();
+                self.stop();
                 Ok(Value::Bool(was))
             }
             MethodId::GetUpdates => {
-                let wait = opt_integer(name(0), &arg(0), 0, 0, MAX_WAIT_SECS)?;
-                let limit = opt_integer(name(1), &arg(1), DEFAULT_LIMIT, 1, MAX_LIMIT)?;
-                self.get_updates(Duration::from_secs(wait as u64), limit as usize)
+                let wait = params::opt_integer(name(0), &arg(0), 0, 0, MAX_WAIT_SECS)?;
+                let limit = params::opt_integer(name(1), &arg(1), DEFAULT_LIMIT, 1, MAX_LIMIT)?;
+                self.get_updates(cx, Duration::from_secs(wait as u64), limit as usize)
             }
             MethodId::ConfirmUpdates => {
                 let limit = 1i64 << 53;
                 let id = params::integer(name(0), &arg(0), -limit, limit)?;
-                match &self.receiving.subscription {
-                    Some(s) if !self.receiving.events => {
+                match &self.subscription {
+                    Some(s) if !self.events => {
                         s.confirm(id);
                         Ok(Value::Bool(true))
                     }
@@ -291,18 +271,18 @@ impl Bot {
                 if !secret.is_empty() {
                     body.insert("secret_token".into(), secret.clone().into());
                 }
-                let done = self
+                let done = cx
                     .client()?
                     .call("setWebhook", &body.into())
                     .map_err(AddinError::Telegram)?;
                 if !secret.is_empty() {
-                    self.receiving.webhook_secret = secret;
+                    self.webhook_secret = secret;
                 }
                 Ok(Value::Bool(done.as_bool().unwrap_or(true)))
             }
             MethodId::DeleteWebhook => {
-                let drop_pending = opt_bool(name(0), &arg(0))?;
-                let done = self
+                let drop_pending = params::opt_bool(name(0), &arg(0), false)?;
+                let done = cx
                     .client()?
                     .call(
                         "deleteWebhook",
@@ -322,7 +302,7 @@ impl Bot {
                     other => params::string(name(0), &other)?,
                 };
                 let header = params::opt_string(name(1), &arg(1))?.unwrap_or_default();
-                match parse_webhook(&body, &header, &self.receiving.webhook_secret) {
+                match parse_webhook(&body, &header, &self.webhook_secret) {
                     Ok(update) => Ok(Value::from(update.json)),
                     Err(e) => Err(webhook_error(&e)),
                 }
@@ -336,7 +316,7 @@ impl Bot {
                         .and_then(Json::as_u64)
                         .map(Duration::from_millis)
                 };
-                let t = &mut self.receiving.tuning;
+                let t = &mut self.tuning;
                 if let Some(d) = ms("backoff_initial_ms") {
                     t.backoff.initial = d;
                 }
@@ -359,93 +339,87 @@ impl Bot {
     }
 
     /// Stops this object's polling; the shared poller stops with its last subscriber.
-    pub(super) fn stop_receiving(&mut self) {
-        self.receiving.subscription = None;
-        self.receiving.events = false;
+    pub fn stop(&mut self) {
+        self.subscription = None;
+        self.events = false;
     }
 
-    fn poller_config(&self) -> Result<PollerConfig, AddinError> {
-        let token = self.settings.token.clone().ok_or(AddinError::TokenNotSet)?;
-        let r = &self.receiving;
-        let state_dir = if r.state_dir.is_empty() {
-            default_state_dir()
-        } else {
-            PathBuf::from(&r.state_dir)
-        };
+    fn poller_config(&self, cx: &Context<'_>) -> Result<PollerConfig, AddinError> {
         Ok(PollerConfig {
-            client: ClientConfig {
-                token,
-                api_url: self.settings.api_url.clone(),
-                proxy: self.settings.proxy.clone(),
-                timeout: Duration::from_secs(self.settings.timeout_secs as u64),
-                ca_file: self.settings.ca_file.clone(),
-            },
+            client: cx.connection.config()?,
             long_poll: Duration::from_secs(
-                r.long_poll_secs.unwrap_or(DEFAULT_LONG_POLL_SECS) as u64
+                self.long_poll_secs.unwrap_or(DEFAULT_LONG_POLL_SECS) as u64
             ),
-            state_dir,
-            backoff: r.tuning.backoff,
-            min_interval: r.tuning.min_interval,
-            redelivery_cap: r.tuning.redelivery_cap,
+            state_dir: self.state_dir(),
+            backoff: self.tuning.backoff,
+            min_interval: self.tuning.min_interval,
+            redelivery_cap: self.tuning.redelivery_cap,
         })
     }
 
     fn subscribe(
         &self,
+        cx: &Context<'_>,
         delivery: Delivery,
         allowed: Option<Vec<String>>,
     ) -> Result<Subscription, AddinError> {
-        let config = self.poller_config()?;
+        let config = self.poller_config(cx)?;
         let dir = config.state_dir.display().to_string();
         receiving::subscribe(config, delivery, allowed).map_err(|e| {
             localized(
+                ErrorKind::Config,
                 format!("Cannot start receiving updates: {e}. Check that the state folder {dir} (StateDir) can be written, and the ApiUrl and Proxy settings."),
                 format!("Не удалось начать получение обновлений: {e}. Проверьте, что в каталог состояния {dir} (КаталогСостояния) можно писать, и настройки АдресAPI и Прокси."),
             )
         })
     }
 
-    fn start_polling(&mut self, allowed: Option<Vec<String>>) -> Result<(), AddinError> {
-        self.stop_receiving();
-        let server = self.host.as_ref().is_none_or(|h| h.app_type().is_server());
-        let delivery = match (&self.host, server) {
+    fn start_polling(
+        &mut self,
+        cx: &Context<'_>,
+        allowed: Option<Vec<String>>,
+    ) -> Result<(), AddinError> {
+        self.stop();
+        let server = cx.host.is_none_or(|h| h.app_type().is_server());
+        let delivery = match (cx.host, server) {
             (Some(host), false) => {
-                let depth = self
-                    .receiving
-                    .tuning
-                    .event_depth
-                    .unwrap_or(EVENT_BUFFER_DEPTH);
-                if self.receiving.tuning.event_depth.is_some() || host.event_buffer_depth() < depth
-                {
+                let depth = self.tuning.event_depth.unwrap_or(EVENT_BUFFER_DEPTH);
+                if self.tuning.event_depth.is_some() || host.event_buffer_depth() < depth {
                     host.set_event_buffer_depth(depth);
                 }
-                let token = self.settings.token.clone().ok_or(AddinError::TokenNotSet)?;
+                let token = cx.connection.token().ok_or(AddinError::TokenNotSet)?;
                 Delivery::Events(Arc::new(HostSink {
                     host: host.clone(),
-                    lang: self.lang,
-                    token,
+                    lang: cx.lang,
+                    token: token.clone(),
                 }))
             }
             _ => Delivery::Pull,
         };
         let events = matches!(delivery, Delivery::Events(_));
-        self.receiving.subscription = Some(self.subscribe(delivery, allowed)?);
-        self.receiving.events = events;
+        self.subscription = Some(self.subscribe(cx, delivery, allowed)?);
+        self.events = events;
         Ok(())
     }
 
-    fn get_updates(&mut self, wait: Duration, limit: usize) -> Result<Value, AddinError> {
-        if self.receiving.events && self.receiving.subscription.is_some() {
+    fn get_updates(
+        &mut self,
+        cx: &mut Context<'_>,
+        wait: Duration,
+        limit: usize,
+    ) -> Result<Value, AddinError> {
+        if self.events && self.subscription.is_some() {
             return Err(localized(
+                ErrorKind::InvalidInput,
                 "Updates arrive as external events while StartPolling runs in a client; handle them in ВнешнееСобытие, or call StopPolling before GetUpdates.".into(),
                 "Пока в клиенте работает НачатьПолучение, обновления приходят внешними событиями; обрабатывайте их в ВнешнееСобытие или вызовите ОстановитьПолучение перед ПолучитьОбновления.".into(),
             ));
         }
-        if self.receiving.subscription.is_none() {
-            self.receiving.subscription = Some(self.subscribe(Delivery::Pull, None)?);
-            self.receiving.events = false;
+        if self.subscription.is_none() {
+            self.subscription = Some(self.subscribe(cx, Delivery::Pull, None)?);
+            self.events = false;
         }
-        let Some(subscription) = &self.receiving.subscription else {
+        let Some(subscription) = &self.subscription else {
             return Err(AddinError::Internal("no subscription".into()));
         };
         match subscription.pull(wait, limit) {
@@ -453,9 +427,8 @@ impl Bot {
                 if batch.is_empty() {
                     let status = subscription.status();
                     if let Status::Lost(e) | Status::Conflict(e) = status {
-                        let text = AddinError::Telegram(e).text(self.lang);
-                        self.last_error = self.redact_text(&pick(
-                            self.lang,
+                        let text = AddinError::Telegram(e).text(cx.lang);
+                        cx.warning = Some(cx.lang.pick(
                             format!("Connection to Telegram lost, retrying: {text}"),
                             format!("Связь с Telegram потеряна, повторяем: {text}"),
                         ));
@@ -464,24 +437,18 @@ impl Bot {
                 Ok(Value::from(json_array(&batch)))
             }
             Err(PullError::Unauthorized(e)) => {
-                self.stop_receiving();
-                let detail = AddinError::Telegram(e).text(self.lang);
+                self.stop();
+                let detail = AddinError::Telegram(e).text(cx.lang);
                 Err(localized(
+                    ErrorKind::Unauthorized,
                     stopped_text(Lang::En, &detail),
                     stopped_text(Lang::Ru, &detail),
                 ))
             }
             Err(PullError::Stopped) => {
-                self.stop_receiving();
+                self.stop();
                 Err(AddinError::Internal("the poller stopped".into()))
             }
-        }
-    }
-
-    fn redact_text(&self, text: &str) -> String {
-        match &self.settings.token {
-            Some(token) => token.redact(text),
-            None => text.to_owned(),
         }
     }
 }
@@ -507,14 +474,17 @@ fn check_secret(name: Name, secret: &str) -> Result<(), AddinError> {
 fn webhook_error(e: &WebhookError) -> AddinError {
     match e {
         WebhookError::NoSecret => localized(
+                ErrorKind::Config,
             "WebhookSecret is not set, so the request cannot be checked. Pass Secret to SetWebhook or set WebhookSecret to the secret given to Telegram.".into(),
             "Не задан СекретWebhook, поэтому запрос нельзя проверить. Передайте Секрет в УстановитьWebhook или задайте СекретWebhook, указанный Telegram.".into(),
         ),
         WebhookError::WrongSecret => localized(
+                ErrorKind::InvalidInput,
             "The webhook request is refused: its X-Telegram-Bot-Api-Secret-Token header does not match WebhookSecret. It did not come from Telegram; answer it with HTTP 403.".into(),
             "Запрос webhook отклонён: заголовок X-Telegram-Bot-Api-Secret-Token не совпадает с СекретWebhook. Запрос пришёл не от Telegram; ответьте на него кодом HTTP 403.".into(),
         ),
         WebhookError::NotAnUpdate(detail) => localized(
+                ErrorKind::InvalidInput,
             format!("The webhook request body is not a Telegram update: {detail}."),
             format!("Тело запроса webhook не является обновлением Telegram: {detail}."),
         ),

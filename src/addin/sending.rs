@@ -1,62 +1,20 @@
-//! The `Bot` methods and properties that send: messages (split when long),
-//! files from BinaryData, paths, URLs or file_ids, any Bot API method, edits,
-//! deletes, downloads, escaping; and the retry, timeout and log settings.
+//! The sending part: messages (split when long), files from BinaryData,
+//! paths, URLs or file_ids, any Bot API method, edits, deletes, downloads,
+//! escaping; and the `LocalServer` and `MigratedChatId` properties.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
-use log::LevelFilter;
 use serde_json::{Map, Value as Json};
 
 use crate::ffi::{Param, Value};
-use crate::logging::{self, Sink};
 use crate::telegram::{
-    self, utf16_len, ClientOptions, Limits, ParseMode, Request, Source, Upload, CAPTION_LIMIT,
-    TEXT_LIMIT,
+    self, utf16_len, Limits, ParseMode, Request, Source, Upload, CAPTION_LIMIT, TEXT_LIMIT,
 };
 
-use super::bot::Bot;
-use super::errors::{AddinError, Expected, Invalid, Name, Sized};
-use super::members::{MethodId, MethodSpec, PropId};
+use super::context::Context;
+use super::errors::{AddinError, Expected, Invalid, Name, Oversized};
+use super::members::{MethodId, PropId};
 use super::params::{self, Args};
-
-/// Largest `MaxRetries`.
-const MAX_RETRIES: i64 = 10;
-/// Largest `ConnectTimeout`, seconds.
-const MAX_CONNECT_SECS: i64 = 3600;
-
-/// Settings of sending, set through properties.
-#[derive(Clone, Debug)]
-pub(super) struct SendSettings {
-    max_retries: u32,
-    connect_timeout_secs: i64,
-    local_server: bool,
-    log_file: String,
-    log_level: LevelFilter,
-}
-
-impl Default for SendSettings {
-    fn default() -> Self {
-        SendSettings {
-            max_retries: 3,
-            connect_timeout_secs: 10,
-            local_server: false,
-            log_file: String::new(),
-            log_level: LevelFilter::Info,
-        }
-    }
-}
-
-impl SendSettings {
-    /// The client options these settings ask for.
-    pub(super) fn client_options(&self) -> ClientOptions {
-        ClientOptions {
-            connect_timeout: Duration::from_secs(self.connect_timeout_secs as u64),
-            max_retries: self.max_retries,
-        }
-    }
-}
 
 /// Where a file attached by `AddFile` comes from.
 enum Held {
@@ -71,38 +29,21 @@ struct Pending {
     held: Held,
 }
 
-/// State of sending kept between calls.
+/// The sending state of one object, kept between calls.
 #[derive(Default)]
-pub(super) struct SendState {
+pub struct Sending {
+    /// `LocalServer`: a self-hosted Bot API server with its larger limits.
+    local_server: bool,
+    /// Files attached by `AddFile` for the next `CallMethod`.
     pending: Vec<Pending>,
-    log: Option<Arc<Sink>>,
+    /// `MigratedChatId` of the last call.
     migrated_chat_id: i64,
-}
-
-impl SendState {
-    /// The object's log sink, if logging is on.
-    pub(super) fn log_sink(&self) -> Option<Arc<Sink>> {
-        self.log.clone()
-    }
 }
 
 fn invalid(name: Name, why: impl Into<String>) -> AddinError {
     AddinError::Invalid {
         name,
         why: Invalid::Other(why.into()),
-    }
-}
-
-/// An optional Boolean: Undefined gives `default`.
-fn opt_bool(name: Name, param: &Param<'_>, default: bool) -> Result<bool, AddinError> {
-    match param {
-        Param::Empty => Ok(default),
-        Param::Bool(b) => Ok(*b),
-        other => Err(AddinError::WrongType {
-            name,
-            expected: Expected::Boolean,
-            got: params::got(other),
-        }),
     }
 }
 
@@ -200,24 +141,19 @@ fn json_text(value: &Json) -> Value {
     Value::from(value.to_string())
 }
 
-impl Bot {
+impl Sending {
     /// Runs one of the sending methods.
-    pub(super) fn run_sending(
-        &mut self,
-        spec: &MethodSpec,
-        args: &[Param<'_>],
-    ) -> Result<Value, AddinError> {
-        let a = Args::new(spec, args);
-        self.send.migrated_chat_id = 0;
-        match spec.id {
-            MethodId::SendMessage => self.send_message(&a),
-            MethodId::SendFile => self.send_file(&a),
-            MethodId::AddFile => self.add_file(&a),
-            MethodId::CallMethod => self.call_method(&a),
-            MethodId::AnswerCallbackQuery => self.answer_callback(&a),
-            MethodId::EditMessage => self.edit_message(&a),
-            MethodId::DeleteMessage => self.delete_message(&a),
-            MethodId::DownloadFile => self.download_file(&a),
+    pub fn run(&mut self, cx: &mut Context<'_>, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+        self.migrated_chat_id = 0;
+        match a.id() {
+            MethodId::SendMessage => self.send_message(cx, a),
+            MethodId::SendFile => self.send_file(cx, a),
+            MethodId::AddFile => self.add_file(a),
+            MethodId::CallMethod => self.call_method(cx, a),
+            MethodId::AnswerCallbackQuery => self.answer_callback(cx, a),
+            MethodId::EditMessage => self.edit_message(cx, a),
+            MethodId::DeleteMessage => self.delete_message(cx, a),
+            MethodId::DownloadFile => self.download_file(cx, a),
             MethodId::EscapeMarkdown => {
                 let text = params::string(a.name(0), &a.get(0))?;
                 Ok(Value::from(telegram::escape_markdown_v2(&text)))
@@ -226,29 +162,32 @@ impl Bot {
                 let text = params::string(a.name(0), &a.get(0))?;
                 Ok(Value::from(telegram::escape_html(&text)))
             }
-            _ => Err(AddinError::Internal(format!(
-                "{} is not a sending method",
-                spec.en
+            other => Err(AddinError::Internal(format!(
+                "{other:?} is not a sending method"
             ))),
         }
     }
 
     fn limits(&self) -> Limits {
-        Limits::for_server(self.settings.sending.local_server)
+        Limits::for_server(self.local_server)
     }
 
-    fn exec(&mut self, request: Request<'_>) -> Result<Json, AddinError> {
-        let outcome = self
+    fn exec(&mut self, cx: &mut Context<'_>, request: Request<'_>) -> Result<Json, AddinError> {
+        let outcome = cx
             .client()?
             .execute(request)
             .map_err(AddinError::Telegram)?;
         if let Some(id) = outcome.migrated_to {
-            self.send.migrated_chat_id = id;
+            self.migrated_chat_id = id;
         }
         Ok(outcome.result)
     }
 
-    fn send_message(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+    fn send_message(
+        &mut self,
+        cx: &mut Context<'_>,
+        a: &Args<'_, '_>,
+    ) -> Result<Value, AddinError> {
         let chat = params::chat_id(a.name(0), &a.get(0))?;
         let text = params::string(a.name(1), &a.get(1))?;
         let mut options = params::options(a.name(2), &a.get(2))?;
@@ -256,7 +195,7 @@ impl Bot {
         log::debug!("sendMessage text: {text}");
         if utf16_len(&text) <= TEXT_LIMIT {
             options.insert("text".into(), text.into());
-            let sent = self.exec(Request::new("sendMessage", options))?;
+            let sent = self.exec(cx, Request::new("sendMessage", options))?;
             return Ok(json_text(&sent));
         }
         let mode_name = options
@@ -294,7 +233,7 @@ impl Bot {
                     body.insert("reply_markup".into(), m.clone());
                 }
             }
-            match self.exec(Request::new("sendMessage", body)) {
+            match self.exec(cx, Request::new("sendMessage", body)) {
                 Ok(sent) => last = sent,
                 Err(e) if i > 0 => {
                     return Err(AddinError::PartlySent {
@@ -305,8 +244,8 @@ impl Bot {
                 }
                 Err(e) => return Err(e),
             }
-            if self.send.migrated_chat_id != 0 {
-                options.insert("chat_id".into(), self.send.migrated_chat_id.into());
+            if self.migrated_chat_id != 0 {
+                options.insert("chat_id".into(), self.migrated_chat_id.into());
             }
         }
         Ok(json_text(&last))
@@ -331,13 +270,13 @@ impl Bot {
         Ok(())
     }
 
-    fn check_size(&self, what: Sized, size: u64, limit: u64) -> Result<(), AddinError> {
+    fn check_size(&self, what: Oversized, size: u64, limit: u64) -> Result<(), AddinError> {
         if size > limit {
             return Err(AddinError::FileTooBig {
                 what,
                 size,
                 limit,
-                local: self.settings.sending.local_server,
+                local: self.local_server,
             });
         }
         Ok(())
@@ -354,11 +293,11 @@ impl Bot {
                 path: text.to_owned(),
                 detail: String::new(),
             })?;
-        self.check_size(Sized::File(Some(file_name_of(&path))), size, limit)?;
+        self.check_size(Oversized::File(Some(file_name_of(&path))), size, limit)?;
         Ok(path)
     }
 
-    fn send_file(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+    fn send_file(&mut self, cx: &mut Context<'_>, a: &Args<'_, '_>) -> Result<Value, AddinError> {
         let chat = params::chat_id(a.name(0), &a.get(0))?;
         let file = a.get(1);
         let file_name = params::opt_string(a.name(2), &a.get(2))?.filter(|n| !n.trim().is_empty());
@@ -371,7 +310,7 @@ impl Bot {
         let Some(method) = method_for(&kind) else {
             return Err(invalid(
                 a.name(3),
-                format!("\"type\" {kind:?} is unknown; use document, photo, video, audio, voice or animation"),
+                format!("\"type\" {kind:?} is unknown; use document, photo, video, audio, voice, animation, sticker or video_note"),
             ));
         };
         self.check_caption(&options)?;
@@ -380,7 +319,7 @@ impl Bot {
         let mut files = Vec::new();
         match file {
             Param::Blob(bytes) => {
-                self.check_size(Sized::File(None), bytes.len() as u64, limit)?;
+                self.check_size(Oversized::File(None), bytes.len() as u64, limit)?;
                 files.push(Upload {
                     field: kind.clone(),
                     file_name: file_name.unwrap_or_else(|| default_file_name(&kind).to_owned()),
@@ -412,11 +351,14 @@ impl Bot {
                 })
             }
         }
-        let sent = self.exec(Request {
-            method: method.to_owned(),
-            params: options,
-            files,
-        })?;
+        let sent = self.exec(
+            cx,
+            Request {
+                method: method.to_owned(),
+                params: options,
+                files,
+            },
+        )?;
         Ok(json_text(&sent))
     }
 
@@ -436,7 +378,7 @@ impl Bot {
         let limit = self.limits().upload;
         let (held, default_name) = match a.get(1) {
             Param::Blob(bytes) => {
-                self.check_size(Sized::File(None), bytes.len() as u64, limit)?;
+                self.check_size(Oversized::File(None), bytes.len() as u64, limit)?;
                 (Held::Bytes(bytes.to_vec()), name.clone())
             }
             Param::Str(units) => {
@@ -460,16 +402,16 @@ impl Bot {
                 })
             }
         };
-        self.send.pending.retain(|p| p.name != name);
-        self.send.pending.push(Pending {
+        self.pending.retain(|p| p.name != name);
+        self.pending.push(Pending {
             name,
             file_name: file_name.unwrap_or(default_name),
             held,
         });
-        Ok(Value::Int(self.send.pending.len() as i32))
+        Ok(Value::Int(self.pending.len() as i32))
     }
 
-    fn call_method(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+    fn call_method(&mut self, cx: &mut Context<'_>, a: &Args<'_, '_>) -> Result<Value, AddinError> {
         let method = params::string(a.name(0), &a.get(0))?;
         let method = method.trim().to_owned();
         if method.is_empty()
@@ -477,13 +419,13 @@ impl Bot {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_')
         {
-            self.send.pending.clear();
+            self.pending.clear();
             return Err(invalid(
                 a.name(0),
                 "a Bot API method name such as sendMediaGroup or getChat",
             ));
         }
-        let pending = std::mem::take(&mut self.send.pending);
+        let pending = std::mem::take(&mut self.pending);
         let options = params::options(a.name(1), &a.get(1))?;
         let mut total = 0u64;
         for p in &pending {
@@ -492,7 +434,7 @@ impl Bot {
                 Held::Path(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
             };
         }
-        self.check_size(Sized::Attachments, total, self.limits().upload)?;
+        self.check_size(Oversized::Attachments, total, self.limits().upload)?;
         let files = pending
             .iter()
             .map(|p| Upload {
@@ -504,11 +446,14 @@ impl Bot {
                 },
             })
             .collect();
-        let result = self.exec(Request {
-            method: method.clone(),
-            params: options,
-            files,
-        });
+        let result = self.exec(
+            cx,
+            Request {
+                method: method.clone(),
+                params: options,
+                files,
+            },
+        );
         match result {
             Ok(value) => Ok(json_text(&value)),
             Err(AddinError::Telegram(telegram::Error::Api { code: 404, .. })) => {
@@ -518,10 +463,14 @@ impl Bot {
         }
     }
 
-    fn answer_callback(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+    fn answer_callback(
+        &mut self,
+        cx: &mut Context<'_>,
+        a: &Args<'_, '_>,
+    ) -> Result<Value, AddinError> {
         let id = params::string(a.name(0), &a.get(0))?;
         let text = params::opt_string(a.name(1), &a.get(1))?;
-        let alert = opt_bool(a.name(2), &a.get(2), false)?;
+        let alert = params::opt_bool(a.name(2), &a.get(2), false)?;
         let mut body = Map::new();
         body.insert("callback_query_id".into(), id.into());
         if let Some(text) = text.filter(|t| !t.is_empty()) {
@@ -530,11 +479,15 @@ impl Bot {
         if alert {
             body.insert("show_alert".into(), true.into());
         }
-        let done = self.exec(Request::new("answerCallbackQuery", body))?;
+        let done = self.exec(cx, Request::new("answerCallbackQuery", body))?;
         Ok(Value::Bool(done == Json::Bool(true)))
     }
 
-    fn edit_message(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+    fn edit_message(
+        &mut self,
+        cx: &mut Context<'_>,
+        a: &Args<'_, '_>,
+    ) -> Result<Value, AddinError> {
         let chat = params::chat_id(a.name(0), &a.get(0))?;
         let message = message_id(a.name(1), &a.get(1))?;
         let text = params::opt_string(a.name(2), &a.get(2))?;
@@ -557,28 +510,36 @@ impl Bot {
             None if options.contains_key("media") => "editMessageMedia",
             None => "editMessageReplyMarkup",
         };
-        let edited = self.exec(Request::new(method, options))?;
+        let edited = self.exec(cx, Request::new(method, options))?;
         Ok(json_text(&edited))
     }
 
-    fn delete_message(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+    fn delete_message(
+        &mut self,
+        cx: &mut Context<'_>,
+        a: &Args<'_, '_>,
+    ) -> Result<Value, AddinError> {
         let chat = params::chat_id(a.name(0), &a.get(0))?;
         let message = message_id(a.name(1), &a.get(1))?;
         let mut body = Map::new();
         body.insert("chat_id".into(), chat.to_json());
         body.insert("message_id".into(), message.into());
-        let done = self.exec(Request::new("deleteMessage", body))?;
+        let done = self.exec(cx, Request::new("deleteMessage", body))?;
         Ok(Value::Bool(done == Json::Bool(true)))
     }
 
-    fn download_file(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
+    fn download_file(
+        &mut self,
+        cx: &mut Context<'_>,
+        a: &Args<'_, '_>,
+    ) -> Result<Value, AddinError> {
         let file_id = params::string(a.name(0), &a.get(0))?;
         let mut body = Map::new();
         body.insert("file_id".into(), file_id.trim().into());
-        let info = self.exec(Request::new("getFile", body))?;
+        let info = self.exec(cx, Request::new("getFile", body))?;
         let limit = self.limits().download;
         if let Some(size) = info.get("file_size").and_then(Json::as_u64) {
-            self.check_size(Sized::File(None), size, limit)?;
+            self.check_size(Oversized::Download, size, limit)?;
         }
         let Some(file_path) = info.get("file_path").and_then(Json::as_str) else {
             return Err(AddinError::Telegram(telegram::Error::BadResponse {
@@ -589,7 +550,7 @@ impl Bot {
         };
         // A local (--local) server answers with an absolute path on its own disk.
         let local = Path::new(file_path);
-        if self.settings.sending.local_server && local.is_absolute() && local.is_file() {
+        if self.local_server && local.is_absolute() && local.is_file() {
             return std::fs::read(local)
                 .map(Value::Blob)
                 .map_err(|e| AddinError::FileUnreadable {
@@ -597,7 +558,7 @@ impl Bot {
                     detail: e.to_string(),
                 });
         }
-        let bytes = self
+        let bytes = cx
             .client()?
             .download(file_path, limit)
             .map_err(AddinError::Telegram)?;
@@ -605,77 +566,25 @@ impl Bot {
     }
 
     /// Reads a sending property.
-    pub(super) fn read_sending_prop(&self, id: PropId) -> Value {
-        let s = &self.settings.sending;
+    pub fn read_prop(&self, id: PropId) -> Value {
         match id {
-            PropId::MaxRetries => Value::Int(s.max_retries as i32),
-            PropId::ConnectTimeout => Value::Int(s.connect_timeout_secs as i32),
-            PropId::LocalServer => Value::Bool(s.local_server),
-            PropId::LogFile => Value::from(s.log_file.clone()),
-            PropId::LogLevel => Value::from(logging::level_name(s.log_level)),
-            PropId::MigratedChatId => Value::Number(self.send.migrated_chat_id as f64),
+            PropId::LocalServer => Value::Bool(self.local_server),
+            PropId::MigratedChatId => Value::Number(self.migrated_chat_id as f64),
             _ => Value::Empty,
         }
     }
 
     /// Writes a sending property.
-    pub(super) fn write_sending_prop(
+    pub fn write_prop(
         &mut self,
         id: PropId,
         name: Name,
-        value: Param<'_>,
+        value: &Param<'_>,
     ) -> Result<(), AddinError> {
         match id {
-            PropId::MaxRetries => {
-                self.settings.sending.max_retries =
-                    params::integer(name, &value, 0, MAX_RETRIES)? as u32;
-            }
-            PropId::ConnectTimeout => {
-                self.settings.sending.connect_timeout_secs =
-                    params::integer(name, &value, 1, MAX_CONNECT_SECS)?;
-            }
-            PropId::LocalServer => {
-                self.settings.sending.local_server = opt_bool(name, &value, false)?;
-            }
-            PropId::LogFile => {
-                let path = params::opt_string(name, &value)?.unwrap_or_default();
-                let path = path.trim().to_owned();
-                if !path.is_empty() {
-                    std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(&path)
-                        .map_err(|e| AddinError::LogFile {
-                            path: path.clone(),
-                            detail: e.to_string(),
-                        })?;
-                }
-                self.reopen_log(&path, self.settings.sending.log_level)?;
-                self.settings.sending.log_file = path;
-            }
-            PropId::LogLevel => {
-                let text = params::opt_string(name, &value)?.unwrap_or_default();
-                let level = logging::parse_level(&text)
-                    .ok_or_else(|| invalid(name, "use off, error, warn, info or debug"))?;
-                let path = self.settings.sending.log_file.clone();
-                self.reopen_log(&path, level)?;
-                self.settings.sending.log_level = level;
-            }
+            PropId::LocalServer => self.local_server = params::opt_bool(name, value, false)?,
             _ => return Err(AddinError::ReadOnly(name)),
         }
-        Ok(())
-    }
-
-    fn reopen_log(&mut self, path: &str, level: LevelFilter) -> Result<(), AddinError> {
-        self.send.log = None;
-        if path.is_empty() || level == LevelFilter::Off {
-            return Ok(());
-        }
-        let sink = Sink::open(path, level).map_err(|e| AddinError::LogFile {
-            path: path.to_owned(),
-            detail: e.to_string(),
-        })?;
-        self.send.log = Some(sink);
         Ok(())
     }
 }

@@ -21,9 +21,11 @@ pub fn class_names(names: &'static [u16]) -> *const u16 {
 
 /// `GetClassObject`: creates the object for `name` with `make`, or returns 0.
 ///
-/// Trusts the platform: `name` is null or a NUL-terminated UTF-16 string,
-/// `out` is null or writable.
-pub fn get_class_object(
+/// # Safety
+/// `name` must be null or point to a NUL-terminated UTF-16 string, and `out`
+/// must be null or point to a writable pointer slot. Both are read or
+/// written through directly.
+pub unsafe fn get_class_object(
     name: *const u16,
     out: *mut *mut c_void,
     make: fn(&str) -> Option<Box<dyn AddinObject>>,
@@ -31,13 +33,13 @@ pub fn get_class_object(
     if out.is_null() {
         return 0;
     }
-    // SAFETY: the platform passes a NUL-terminated class name or null.
+    // SAFETY: the caller promises a NUL-terminated class name or null.
     let created = catch_unwind(AssertUnwindSafe(|| {
         unsafe { read_wstr(name) }.and_then(|n| make(&n))
     }));
     match created {
         Ok(Some(object)) => {
-            // SAFETY: `out` is non-null and points to the platform's pointer slot.
+            // SAFETY: `out` is non-null and, as the caller promises, writable.
             unsafe { *out = component::create(object) };
             1
         }
@@ -47,13 +49,15 @@ pub fn get_class_object(
 
 /// `DestroyObject`: frees the object and nulls the pointer.
 ///
-/// Trusts the platform: `ptr` is null or points to a pointer that
-/// `get_class_object` returned and that was not destroyed yet.
-pub fn destroy_object(ptr: *mut *mut c_void) -> c_long {
+/// # Safety
+/// `ptr` must be null or point to a writable slot holding a pointer that
+/// `get_class_object` returned and that was not destroyed yet (or null).
+pub unsafe fn destroy_object(ptr: *mut *mut c_void) -> c_long {
     if ptr.is_null() {
         return -1;
     }
-    // SAFETY: see above; the slot is nulled so a second call is harmless.
+    // SAFETY: the caller promises a writable slot with our pointer or null;
+    // the slot is nulled so a second call is harmless.
     unsafe {
         let object = *ptr;
         *ptr = std::ptr::null_mut();

@@ -42,12 +42,13 @@ pub struct DateTime {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Empty,
+    /// `Null` (VTYPE_NULL).
+    Null,
     Bool(bool),
     Int(i32),
     Number(f64),
     Str(String),
     Blob(Vec<u8>),
-    Date(DateTime),
 }
 
 impl From<&str> for Value {
@@ -107,18 +108,6 @@ fn from_tm(tm: &Tm) -> DateTime {
     }
 }
 
-fn to_tm(d: &DateTime) -> Tm {
-    Tm {
-        sec: d.second as i32,
-        min: d.minute as i32,
-        hour: d.hour as i32,
-        mday: d.day as i32,
-        mon: d.month as i32 - 1,
-        year: d.year - 1900,
-        ..Tm::default()
-    }
-}
-
 /// Writes `value` into the platform's variant, allocating strings and blobs
 /// with the platform's memory manager. False when the allocation failed.
 ///
@@ -127,6 +116,7 @@ fn to_tm(d: &DateTime) -> Tm {
 pub unsafe fn write_value(out: &mut TVariant, value: &Value, memory: Memory) -> bool {
     match value {
         Value::Empty => out.vt = vt::EMPTY,
+        Value::Null => out.vt = vt::NULL,
         Value::Bool(b) => {
             out.value.bool_val = *b;
             out.vt = vt::BOOL;
@@ -138,10 +128,6 @@ pub unsafe fn write_value(out: &mut TVariant, value: &Value, memory: Memory) -> 
         Value::Number(f) => {
             out.value.f64_val = *f;
             out.vt = vt::R8;
-        }
-        Value::Date(d) => {
-            out.value.tm_val = to_tm(d);
-            out.vt = vt::TM;
         }
         Value::Str(s) => {
             let units: Vec<u16> = s.encode_utf16().collect();

@@ -98,7 +98,7 @@ pub(super) struct State {
     /// The id saved in the offset file.
     saved: i64,
     store: OffsetStore,
-    /// The last failure to save, for diagnostics.
+    /// The last failure to save, while saving fails.
     pub(super) store_error: Option<String>,
 }
 
@@ -119,6 +119,9 @@ impl State {
                 Err(e) => {
                     let text = format!("{}: {e}", self.store.path().display());
                     log::warn!("cannot save the offset: {text}");
+                    if self.store_error.is_none() {
+                        self.broadcast(Notice::NotSaved(text.clone()));
+                    }
                     self.store_error = Some(text);
                 }
             }

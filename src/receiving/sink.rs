@@ -13,8 +13,12 @@ pub enum Notice {
     Conflict(telegram::Error),
     /// Updates flow again after `Lost` or `Conflict`.
     Restored,
-    /// The token was refused (401/404); the poller stopped.
+    /// The token was refused (401); the poller stopped.
     Stopped(telegram::Error),
+    /// The offset could not be saved (the file and the OS error): updates
+    /// already handed over may come again after a restart. Told once per
+    /// run of failures.
+    NotSaved(String),
 }
 
 /// Takes updates toward 1C. `false` means "not taken now, offer it again

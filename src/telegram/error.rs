@@ -26,10 +26,25 @@ pub enum Error {
         /// `parameters`, when given.
         parameters: ResponseParameters,
     },
-    /// The server could not be reached (DNS, refused, reset, proxy).
+    /// The server could not be reached (DNS, refused, proxy, connect
+    /// timeout): nothing was sent.
     Connect { host: String, detail: String },
     /// No answer in time.
-    Timeout { host: String, seconds: u64 },
+    Timeout {
+        method: String,
+        host: String,
+        seconds: u64,
+        /// The whole request had been written: Telegram may have acted on it.
+        written: bool,
+    },
+    /// The connection closed or broke before an answer came.
+    Interrupted {
+        method: String,
+        host: String,
+        detail: String,
+        /// The whole request had been written: Telegram may have acted on it.
+        written: bool,
+    },
     /// TLS failed (certificate, handshake).
     Tls { host: String, detail: String },
     /// The answer was not a Bot API answer (not JSON, wrong shape, HTTP error page).
@@ -40,6 +55,13 @@ pub enum Error {
     },
     /// A setting is unusable (address, proxy).
     Config(ConfigError),
+    /// A local file to upload cannot be opened; nothing was sent.
+    LocalFile {
+        /// The path as given.
+        path: String,
+        /// The OS error; empty when the file does not exist.
+        detail: String,
+    },
 }
 
 /// A client setting that cannot be used.
@@ -68,7 +90,28 @@ impl fmt::Display for Error {
                 ..
             } => write!(f, "{method}: {code} {description}"),
             Error::Connect { host, detail } => write!(f, "cannot connect to {host}: {detail}"),
-            Error::Timeout { host, seconds } => write!(f, "no answer from {host} in {seconds} s"),
+            Error::Timeout {
+                method,
+                host,
+                seconds,
+                ..
+            } => write!(f, "{method}: no answer from {host} in {seconds} s"),
+            Error::Interrupted {
+                method,
+                host,
+                detail,
+                written,
+            } => {
+                let when = if *written {
+                    "before an answer"
+                } else {
+                    "while sending"
+                };
+                write!(
+                    f,
+                    "{method}: the connection to {host} broke {when}: {detail}"
+                )
+            }
             Error::Tls { host, detail } => write!(f, "TLS with {host} failed: {detail}"),
             Error::BadResponse {
                 method,
@@ -76,6 +119,9 @@ impl fmt::Display for Error {
                 detail,
             } => {
                 write!(f, "{method}: unexpected answer (HTTP {status}): {detail}")
+            }
+            Error::LocalFile { path, detail } => {
+                write!(f, "cannot read the local file {path:?}: {detail}")
             }
             Error::Config(ConfigError::ApiUrl(url)) => write!(f, "bad API address {url:?}"),
             Error::Config(ConfigError::Proxy(url)) => write!(f, "bad proxy address {url:?}"),
@@ -87,3 +133,18 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl Error {
+    /// Whether the request may have reached Telegram and been acted on.
+    pub fn maybe_delivered(&self) -> bool {
+        match self {
+            Error::Connect { .. }
+            | Error::Tls { .. }
+            | Error::Config(_)
+            | Error::LocalFile { .. } => false,
+            Error::Timeout { written, .. } | Error::Interrupted { written, .. } => *written,
+            Error::Api { code, .. } => *code >= 500,
+            Error::BadResponse { .. } => true,
+        }
+    }
+}

@@ -17,10 +17,9 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::answer;
-use super::client::{check_proxy, normalize_api_url, ClientConfig};
-use super::error::{ConfigError, Error};
-use super::tls;
-use super::token::Token;
+use super::error::Error;
+use super::request::ClientConfig;
+use super::transport::{Mapping, Transport};
 
 /// Bound of name resolution plus TCP connect, the one phase an abort does not cut short.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -29,10 +28,8 @@ const SLACK: Duration = Duration::from_secs(15);
 
 /// A client for `getUpdates` long polls, abortable from another thread.
 pub struct LongPoll {
-    agent: ureq::Agent,
+    transport: Transport,
     url: String,
-    token: Token,
-    host: String,
 }
 
 /// Aborts the long poll in flight, and every later one, of one [`LongPoll`].
@@ -62,31 +59,21 @@ pub struct PollRequest {
 impl LongPoll {
     /// A long-poll client for the bot and server in `config` (its `timeout` is not used).
     pub fn new(config: &ClientConfig, long_poll: Duration) -> Result<LongPoll, Error> {
-        let api_url = normalize_api_url(&config.api_url).map_err(Error::Config)?;
-        let proxy = check_proxy(&config.proxy).map_err(Error::Config)?;
-        let tls = tls::tls_config(&config.ca_file).map_err(Error::Config)?;
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .tls_config(tls)
-            .timeout_global(Some(long_poll + SLACK))
-            .timeout_connect(Some(CONNECT_TIMEOUT))
-            .proxy(proxy)
-            .user_agent("telegram-addin-1c")
-            .build()
-            .into();
-        let rest = api_url.split_once("://").map_or(api_url.as_str(), |x| x.1);
-        let host = rest.split('/').next().unwrap_or(rest).to_owned();
+        let transport = Transport::new(
+            config,
+            long_poll + SLACK,
+            CONNECT_TIMEOUT,
+            Mapping::LongPoll,
+        )?;
         Ok(LongPoll {
-            agent,
-            url: format!("{api_url}/bot{}/getUpdates", config.token.expose()),
-            token: config.token.clone(),
-            host,
+            url: transport.method_url("getUpdates"),
+            transport,
         })
     }
 
     /// A handle that aborts this client's requests from any thread.
     pub fn aborter(&self) -> Aborter {
-        Aborter(self.agent.clone())
+        Aborter(self.transport.agent().clone())
     }
 
     /// Calls `getUpdates`; returns the updates, each checked to be an object
@@ -103,14 +90,9 @@ impl LongPoll {
             Value::from(request.allowed_updates.clone()),
         );
         let body = Value::Object(body).to_string();
-        let response = self
-            .agent
-            .post(&self.url)
-            .header("Content-Type", "application/json")
-            .send(body)
-            .map_err(|e| self.transport_error(e, request.timeout))?;
+        let response = self.transport.post_json("getUpdates", &self.url, body)?;
         let (status, text) =
-            answer::read(response).map_err(|e| self.transport_error(e, request.timeout))?;
+            answer::read(response).map_err(|e| self.transport.error("getUpdates", e, true))?;
         self.parse(status, &text)
     }
 
@@ -120,7 +102,7 @@ impl LongPoll {
             status,
             detail: detail.to_owned(),
         };
-        let Value::Array(updates) = answer::parse("getUpdates", status, text, &self.token)? else {
+        let Value::Array(updates) = self.transport.parse("getUpdates", status, text)? else {
             return Err(bad("result is not an array"));
         };
         if updates
@@ -131,33 +113,12 @@ impl LongPoll {
         }
         Ok(updates)
     }
-
-    fn transport_error(&self, error: ureq::Error, timeout: Duration) -> Error {
-        let host = self.host.clone();
-        let detail = self.token.redact(&error.to_string());
-        match error {
-            ureq::Error::Timeout(_) => Error::Timeout {
-                host,
-                seconds: (timeout + SLACK).as_secs(),
-            },
-            ureq::Error::Tls(_)
-            | ureq::Error::NativeTls(_)
-            | ureq::Error::Der(_)
-            | ureq::Error::TlsRequired => Error::Tls { host, detail },
-            ureq::Error::BodyExceedsLimit(_) => Error::BadResponse {
-                method: "getUpdates".into(),
-                status: 200,
-                detail,
-            },
-            ureq::Error::InvalidProxyUrl => Error::Config(ConfigError::Proxy(String::new())),
-            _ => Error::Connect { host, detail },
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telegram::Token;
 
     fn poll() -> LongPoll {
         let config = ClientConfig {

@@ -9,6 +9,8 @@ use std::io::{self, Cursor, Read};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::error::Error;
+
 /// Where the bytes of an uploaded file come from.
 #[derive(Clone, Debug)]
 pub enum Source<'a> {
@@ -16,21 +18,6 @@ pub enum Source<'a> {
     Bytes(&'a [u8]),
     /// A local file, read while sending.
     Path(PathBuf),
-}
-
-impl Source<'_> {
-    /// The size in bytes (a file's current length).
-    pub fn len(&self) -> io::Result<u64> {
-        match self {
-            Source::Bytes(b) => Ok(b.len() as u64),
-            Source::Path(p) => Ok(std::fs::metadata(p)?.len()),
-        }
-    }
-
-    /// Whether there are no bytes.
-    pub fn is_empty(&self) -> io::Result<bool> {
-        self.len().map(|n| n == 0)
-    }
 }
 
 /// One file of a multipart request.
@@ -124,11 +111,12 @@ fn quoted(value: &str) -> String {
         .collect()
 }
 
-/// Builds the body for text `fields` and `files`; files are opened here.
+/// Builds the body for text `fields` and `files`; files are opened here, and
+/// one that cannot be is named in the error.
 pub(crate) fn build<'a>(
     fields: &[(String, String)],
     files: &'a [Upload<'a>],
-) -> io::Result<Body<'a>> {
+) -> Result<Body<'a>, Error> {
     let boundary = boundary();
     let mut segments = std::collections::VecDeque::new();
     let mut length = 0u64;
@@ -155,8 +143,16 @@ pub(crate) fn build<'a>(
                 segments.push_back(Segment::Slice(bytes));
             }
             Source::Path(path) => {
-                let file = File::open(path)?;
-                let left = file.metadata()?.len();
+                let unreadable = |e: io::Error| Error::LocalFile {
+                    path: path.display().to_string(),
+                    detail: if e.kind() == io::ErrorKind::NotFound {
+                        String::new()
+                    } else {
+                        e.to_string()
+                    },
+                };
+                let file = File::open(path).map_err(unreadable)?;
+                let left = file.metadata().map_err(unreadable)?.len();
                 length += left;
                 segments.push_back(Segment::File { file, left });
             }

@@ -43,6 +43,15 @@ pub(crate) struct Attempt<'a> {
     pub max_wait: Duration,
 }
 
+/// The method name under which file downloads are logged and reported.
+pub const DOWNLOAD: &str = "file download";
+
+/// Whether a request only reads (a `get…` method or a file download): it
+/// changes nothing, so repeating it delivers nothing twice.
+pub fn is_read(method: &str) -> bool {
+    method == DOWNLOAD || is_idempotent(method)
+}
+
 /// A read, which can be repeated safely.
 pub(crate) fn is_idempotent(method: &str) -> bool {
     method.len() > 3 && method[..3].eq_ignore_ascii_case("get")
@@ -85,7 +94,10 @@ pub(crate) fn decide(a: &Attempt<'_>) -> Next {
         Error::BadResponse { status, .. } if *status >= 500 && a.idempotent => {
             Next::Retry(backoff(a.retries))
         }
-        Error::Connect { .. } | Error::Timeout { .. } | Error::BadResponse { status: 0, .. }
+        Error::Connect { .. }
+        | Error::Timeout { .. }
+        | Error::Interrupted { .. }
+        | Error::BadResponse { status: 0, .. }
             if !a.maybe_sent || a.idempotent =>
         {
             Next::Retry(backoff(a.retries))
@@ -96,8 +108,8 @@ pub(crate) fn decide(a: &Attempt<'_>) -> Next {
 
 #[cfg(test)]
 mod tests {
+    use super::super::error::ResponseParameters;
     use super::*;
-    use crate::telegram::ResponseParameters;
 
     fn api(code: i64, parameters: ResponseParameters) -> Error {
         Error::Api {
