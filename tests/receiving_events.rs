@@ -357,3 +357,48 @@ fn a_webhook_conflict_is_reported_once_with_what_to_do() {
     assert!(restored.data.contains("restored"), "{restored:?}");
     finish(bot);
 }
+
+/// Every application type 1C reports: the add-in raises events where client
+/// code can handle them (thin, thick, web and mobile client) and never where it
+/// cannot (server, external connection, mobile server), where StartPolling
+/// keeps the updates for GetUpdates instead.
+#[test]
+fn events_are_raised_in_client_app_types_only_and_servers_pull() {
+    use onec_simulator::AppType;
+    let clients = [
+        AppType::ThinClient,
+        AppType::ThickClient,
+        AppType::WebClient,
+        AppType::MobileClient,
+    ];
+    for app_type in AppType::ALL {
+        let options = HostOptions {
+            app_type,
+            ..HostOptions::default()
+        };
+        let (sandbox, mut bot, _dir) = setup(options, "apps");
+        let user = sandbox.create_user("Apps");
+        assert_eq!(bot.call("StartPolling", &[]).unwrap(), Value::Bool(true));
+        let sent = sandbox
+            .user_sends_text(user, &format!("{app_type:?}"))
+            .unwrap();
+        if clients.contains(&app_type) {
+            let (kind, data) = next_update(&bot, T).expect("an event in a client");
+            assert_eq!(kind, "message", "{app_type:?}");
+            assert_eq!(data["update_id"], sent.update_id, "{app_type:?}");
+            let err = bot.call("GetUpdates", &[Value::I4(0)]).unwrap_err();
+            assert!(err.text.contains("ВнешнееСобытие"), "{app_type:?}: {err:?}");
+        } else {
+            let batch = pull(&mut bot, 5, 100);
+            assert_eq!(ids(&batch), [sent.update_id], "{app_type:?}");
+            assert_eq!(bot.accepted_events(), 0, "{app_type:?}");
+            assert!(bot.drain_events().is_empty(), "{app_type:?}");
+        }
+        assert_eq!(
+            bot.server_events(),
+            0,
+            "{app_type:?}: ExternalEvent never called where nothing receives it"
+        );
+        finish(bot);
+    }
+}

@@ -5,7 +5,8 @@
 //   wine_host.exe <addin.dll> <api_url> <token> [chat_id] [text] [poll_text] [https_url ca_pem]
 //
 // poll_text: the text of a user message the Bot API has queued for getUpdates; the host
-// starts polling and waits for the ExternalEvent that carries it.
+// starts polling and waits for the ExternalEvent that carries it (the shipped DLL has no
+// debug hook to raise one, and the host checks that it has none).
 // https_url, ca_pem: the same Bot API behind TLS, with a certificate signed by a CA that is
 // not in the system's store, and that CA's PEM file (a Windows path). A separate object
 // checks SChannel: GetMe fails without CaFile (an AddError about the secure connection) and
@@ -148,6 +149,7 @@ class HostPlatformInfo : public IPlatformInfo {
 
 struct Event {
   std::string source, message, data;
+  DWORD thread;  // the thread that raised it
 };
 
 class HostConnection : public IAddInDefBaseEx {
@@ -181,7 +183,7 @@ class HostConnection : public IAddInDefBaseEx {
   // May be called from the add-in's own threads (polling); hence the lock.
   bool ADDIN_API ExternalEvent(WCHAR_T* source, WCHAR_T* message, WCHAR_T* data) override {
     Guard lock(m);
-    events.push_back({utf8(source), utf8(message), utf8(data)});
+    events.push_back({utf8(source), utf8(message), utf8(data), GetCurrentThreadId()});
     std::printf("  ExternalEvent(%s, %s, %.200s)\n", utf8(source).c_str(), utf8(message).c_str(),
                 utf8(data).c_str());
     return true;
@@ -505,18 +507,17 @@ extern "C" int wmain(int argc, wchar_t** argv) {
   set_wstr(&v, token);
   obj->SetPropVal(p_token, &v);
 
-  // ExternalEvent. Debug builds have DebugEvent, which raises one synchronously.
-  long m_event = obj->FindMethod(L"DebugEvent");
-  if (m_event >= 0) {
-    wstr msg = L"WineHostEvent", data = L"{\"from\":\"wine\"}";
-    tVariant ev[2];
-    set_wstr(&ev[0], msg);
-    set_wstr(&ev[1], data);
-    size_t events_before = connection.event_count();
-    check(obj->CallAsProc(m_event, ev, 2) && connection.event_count() == events_before + 1,
-          "ExternalEvent via DebugEvent");
-  } else {
-    std::printf("SKIP ExternalEvent via DebugEvent (release build has no DebugEvent)\n");
+  // The DLL under test is the one we ship: no debug hook answers FindMethod, by either
+  // name, so the event below can only come from the real receiving path.
+  {
+    const wchar_t* hooks[] = {L"DebugPanic", L"ОтладкаПаника", L"DebugEvent", L"ОтладкаСобытие",
+                              L"DebugReceiving", L"ОтладкаПолучения"};
+    std::string found;
+    for (const wchar_t* hook : hooks) {
+      if (obj->FindMethod(hook) >= 0) found += (found.empty() ? "" : ", ") + utf8(hook);
+    }
+    check(found.empty() && obj->FindMethod(L"ОтправитьСообщение") >= 0,
+          "FindMethod finds no debug hook (a release build)", found.empty() ? "" : "found " + found);
   }
 
   // ExternalEvent from the add-in's polling thread: StartPolling on a client (the platform
@@ -543,17 +544,32 @@ extern "C" int wmain(int argc, wchar_t** argv) {
     bool started = obj->CallAsFunc(m_start, &ret, args.data(), n);
     memory.release(&ret);
     check(started, "CallAsFunc(StartPolling)");
-    std::string found;
-    for (int waited = 0; started && found.empty() && waited < 200; waited++) {  // up to 20 s
+    // The event carrying the queued message: ("Telegram", "message", the update's JSON),
+    // raised by the add-in's polling thread, not by this (the platform's) thread.
+    const std::string probe = utf8(poll_text.c_str());
+    auto carrying = [&](const Event& e) { return e.data.find(probe) != std::string::npos; };
+    bool arrived = false;
+    for (int waited = 0; started && !arrived && waited < 200; waited++) {  // up to 20 s
       Sleep(100);
       Guard lock(connection.m);
-      for (size_t i = events_before; i < connection.events.size(); i++) {
-        if (connection.events[i].data.find(utf8(poll_text.c_str())) != std::string::npos)
-          found = connection.events[i].source + " / " + connection.events[i].message;
-      }
+      for (size_t i = events_before; i < connection.events.size(); i++) arrived |= carrying(connection.events[i]);
     }
-    check(!found.empty(), "ExternalEvent from the polling thread", found);
+    check(arrived, "ExternalEvent from the polling thread carries the queued message", probe);
     check(obj->CallAsProc(m_stop, nullptr, 0), "CallAsProc(StopPolling)");
+    Guard lock(connection.m);
+    size_t carried = 0;
+    for (size_t i = events_before; i < connection.events.size(); i++) {
+      const Event& e = connection.events[i];
+      if (!carrying(e)) continue;
+      carried++;
+      check(e.source == "Telegram" && e.message == "message", "ExternalEvent source and message",
+            e.source + " / " + e.message);
+      check(e.data.find("\"update_id\":") != std::string::npos && e.data.front() == '{',
+            "ExternalEvent data is the update's JSON", e.data.substr(0, 120));
+      check(e.thread != GetCurrentThreadId(), "ExternalEvent raised by the add-in's polling thread",
+            "thread " + std::to_string(e.thread));
+    }
+    check(carried <= 1, "the update arrives once", std::to_string(carried) + " events carry it");
   } else {
     check(false, "FindMethod(StartPolling/StopPolling)", "the add-in must have both");
   }

@@ -452,7 +452,9 @@ void* sim_host_new(int capabilities, int app_type, int isolated, const WCHAR_T* 
   Host* h = new Host();
   h->capabilities = capabilities;
   h->conn.host = h;
-  h->conn.no_delivery = app_type == IPlatformInfo::eAppServer || app_type == IPlatformInfo::eAppMobileServer;
+  // Where no client code exists to receive events (AppType::is_server on the Rust side).
+  h->conn.no_delivery = app_type == IPlatformInfo::eAppServer || app_type == IPlatformInfo::eAppExtConn ||
+                        app_type == IPlatformInfo::eAppMobileServer;
   h->pinfo.version = from_ptr(version);
   h->pinfo.user_agent = from_ptr(user_agent);
   h->pinfo.info.AppVersion = h->pinfo.version.c_str();

@@ -388,7 +388,8 @@ impl Component {
         self.counter(ffi::C_REJECTED)
     }
 
-    /// ExternalEvent calls made while the app type is a server (Server, MobileServer):
+    /// ExternalEvent calls made while the app type is a server (Server, ExtConnection,
+    /// MobileServer; see [`crate::AppType::is_server`]):
     /// each returned false and the event was dropped. Also counted in `rejected_events`.
     pub fn server_events(&self) -> u64 {
         self.counter(ffi::C_SERVER_DISCARDED)

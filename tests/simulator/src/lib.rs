@@ -35,9 +35,10 @@
 //!   host memory (not from the memory manager), NUL-terminated, freed after the call.
 //!   Unknown/double frees are recorded, not performed. Blocks live at teardown are leaks.
 //! * **Events.** One queue per object, depth 1 until SetEventBufferDepth; ExternalEvent returns
-//!   false and loses the event when the queue holds `depth` events. With AppType Server or
-//!   MobileServer, ExternalEvent always returns false and drops the event (no client code
-//!   exists to receive it); such calls are counted by [`Component::server_events`].
+//!   false and loses the event when the queue holds `depth` events. With AppType Server,
+//!   ExtConnection or MobileServer, ExternalEvent always returns false and drops the event
+//!   (no form or client application module exists to receive it: an external connection
+//!   runs server-side code only); such calls are counted by [`Component::server_events`].
 //! * **GetInterface.** Offered when capabilities ≥ 1. Linux: the returned `IInterface*` is the
 //!   interface object itself (offset 0). Windows: one pointer past it (MSVC layout); the add-in
 //!   steps back by `sizeof(void*)`. With capabilities 0 (old platform) it returns null and the
@@ -71,9 +72,26 @@ pub enum AppType {
 }
 
 impl AppType {
-    /// True for the app types where external events cannot be delivered.
+    /// Every app type the platform reports.
+    pub const ALL: [AppType; 7] = [
+        AppType::ThinClient,
+        AppType::ThickClient,
+        AppType::WebClient,
+        AppType::Server,
+        AppType::ExtConnection,
+        AppType::MobileClient,
+        AppType::MobileServer,
+    ];
+
+    /// True for the app types where external events cannot be delivered: the
+    /// server, the mobile server and the external connection (a COM or
+    /// `V83.COMConnector` session runs server code, with no form or client
+    /// application module to handle ВнешнееСобытие).
     pub fn is_server(self) -> bool {
-        matches!(self, AppType::Server | AppType::MobileServer)
+        matches!(
+            self,
+            AppType::Server | AppType::ExtConnection | AppType::MobileServer
+        )
     }
 }
 

@@ -406,6 +406,36 @@ fn server_gets_no_events() {
 }
 
 #[test]
+fn events_reach_client_app_types_only() {
+    let _serial = serial();
+    let servers = [
+        AppType::Server,
+        AppType::ExtConnection,
+        AppType::MobileServer,
+    ];
+    for app_type in AppType::ALL {
+        let server = servers.contains(&app_type);
+        assert_eq!(app_type.is_server(), server, "{app_type:?}");
+        let (_l, mut c) = tester(HostOptions {
+            app_type,
+            ..Default::default()
+        });
+        c.call("SetDepth", &[10.into()]).unwrap();
+        c.call("Fire", &[2.into()]).unwrap();
+        let results = c.call("Results", &[]).unwrap();
+        if server {
+            assert_eq!(results, Value::str("0,0"), "{app_type:?}");
+            assert_eq!(c.server_events(), 2, "{app_type:?}");
+            assert!(c.drain_events().is_empty(), "{app_type:?}");
+        } else {
+            assert_eq!(results, Value::str("1,1"), "{app_type:?}");
+            assert_eq!(c.server_events(), 0, "{app_type:?}");
+            assert_eq!(c.drain_events().len(), 2, "{app_type:?}");
+        }
+    }
+}
+
+#[test]
 fn message_boxes_are_recorded() {
     let _serial = serial();
     let (_l, mut c) = tester(HostOptions::default());
