@@ -10,7 +10,8 @@ use serde_json::Value as Json;
 
 /// The members of 1c-samples/addin-members.json, optionally only those from one source.
 fn members(only_since: Option<&str>) -> Vec<Json> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("1c-samples/addin-members.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("1c-samples/addin-members.json");
     let text = std::fs::read_to_string(path).expect("1c-samples/addin-members.json");
     let list: Json = serde_json::from_str(&text).expect("JSON");
     list["members"]
@@ -37,7 +38,9 @@ fn problems(members: &[Json]) -> Vec<String> {
                     continue;
                 }
                 let most = raw.get_n_params(i_en);
-                let least = (0..most).filter(|&p| !raw.get_param_def_value(i_en, p).0).count() as i64;
+                let least = (0..most)
+                    .filter(|&p| !raw.get_param_def_value(i_en, p).0)
+                    .count() as i64;
                 for used in m["args"].as_array().unwrap() {
                     let used = used.as_i64().unwrap();
                     if used < least || used > most {
@@ -78,5 +81,9 @@ fn the_readme_members_the_samples_use_exist_by_both_names() {
 #[test]
 fn every_member_the_samples_use_exists_in_the_built_library() {
     let found = problems(&members(None));
-    assert!(found.is_empty(), "members the samples use but the library lacks:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "members the samples use but the library lacks:\n{}",
+        found.join("\n")
+    );
 }

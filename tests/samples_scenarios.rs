@@ -46,7 +46,10 @@ fn esc(bot: &mut Component, text: &str) -> String {
 
 /// `TelegramПолучение.ПолучениеTelegram`: `ПолучитьОбновления(25, 100)` for the one update the user made.
 fn next_update(bot: &mut Component) -> Json {
-    let batch = json(bot.call("ПолучитьОбновления", &[num(25), num(100)]).unwrap());
+    let batch = json(
+        bot.call("ПолучитьОбновления", &[num(25), num(100)])
+            .unwrap(),
+    );
     let batch = batch.as_array().expect("an array of updates").clone();
     assert_eq!(batch.len(), 1, "one update expected: {batch:?}");
     batch[0].clone()
@@ -54,14 +57,21 @@ fn next_update(bot: &mut Component) -> Json {
 
 /// `Бот.ПодтвердитьОбновления(Обновление.update_id)` after handling.
 fn confirm(bot: &mut Component, update: &Json) {
-    bot.call("ПодтвердитьОбновления", &[num(update["update_id"].as_i64().unwrap())])
-        .unwrap();
+    bot.call(
+        "ПодтвердитьОбновления",
+        &[num(update["update_id"].as_i64().unwrap())],
+    )
+    .unwrap();
 }
 
 /// The bot's last message in a chat, once there are `n`.
 fn nth(sandbox: &Sandbox, chat: i64, n: usize) -> tg_sandbox::ChatMessage {
     let all = sandbox.wait_bot_messages(chat, n, WAIT);
-    assert!(all.len() >= n, "{} of {n} bot messages in {chat}", all.len());
+    assert!(
+        all.len() >= n,
+        "{} of {n} bot messages in {chat}",
+        all.len()
+    );
     all[n - 1].clone()
 }
 
@@ -71,7 +81,13 @@ fn reply_buttons(message: &tg_sandbox::ChatMessage) -> Vec<Vec<String>> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|row| row.as_array().unwrap().iter().map(|b| b["text"].as_str().unwrap().to_string()).collect())
+        .map(|row| {
+            row.as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["text"].as_str().unwrap().to_string())
+                .collect()
+        })
         .collect()
 }
 
@@ -83,8 +99,16 @@ struct Rights {
     answers_questions: bool,
 }
 
-const EMPLOYEES: Rights = Rights { news: true, reports: true, answers_questions: false };
-const DIRECTORS: Rights = Rights { news: true, reports: true, answers_questions: true };
+const EMPLOYEES: Rights = Rights {
+    news: true,
+    reports: true,
+    answers_questions: false,
+};
+const DIRECTORS: Rights = Rights {
+    news: true,
+    reports: true,
+    answers_questions: true,
+};
 
 /// `TelegramМеню.ПоказатьМеню`.
 fn show_menu(bot: &mut Component, chat: i64, rights: Rights) {
@@ -95,7 +119,10 @@ fn show_menu(bot: &mut Component, chat: i64, rights: Rights) {
     if rights.reports {
         row1.push(json!({"text": "📊 Отчёты"}));
     }
-    let mut row2 = vec![json!({"text": "✉️ Вопрос директору"}), json!({"text": "ℹ️ Инструкции"})];
+    let mut row2 = vec![
+        json!({"text": "✉️ Вопрос директору"}),
+        json!({"text": "ℹ️ Инструкции"}),
+    ];
     if rights.answers_questions {
         row2.push(json!({"text": "❓ Неотвеченные"}));
     }
@@ -117,7 +144,10 @@ fn show_menu(bot: &mut Component, chat: i64, rights: Rights) {
 
 /// `TelegramКлиентСервер.ИнлайнКлавиатура`: one button per row.
 fn inline(buttons: &[(&str, &str)]) -> Json {
-    let rows: Vec<Json> = buttons.iter().map(|(t, d)| json!([{"text": t, "callback_data": d}])).collect();
+    let rows: Vec<Json> = buttons
+        .iter()
+        .map(|(t, d)| json!([{"text": t, "callback_data": d}]))
+        .collect();
     json!({"reply_markup": {"inline_keyboard": rows}})
 }
 
@@ -139,7 +169,8 @@ fn the_menu_serves_only_bound_users_and_checks_button_presses() {
         {"command": "news", "description": "Последние новости"},
         {"command": "reports", "description": "Отчёты"},
         {"command": "help", "description": "Инструкции"}]});
-    bot.call("ВызватьМетод", &[s("setMyCommands"), js(commands)]).unwrap();
+    bot.call("ВызватьМетод", &[s("setMyCommands"), js(commands)])
+        .unwrap();
     assert_eq!(sandbox.bot_commands()[0]["command"], "menu");
 
     // A stranger writes: TelegramМеню.ОтправитьИнструкциюПоПривязке, nothing else.
@@ -168,15 +199,24 @@ fn the_menu_serves_only_bound_users_and_checks_button_presses() {
     let menu = nth(&sandbox, ivan, 1);
     assert_eq!(
         reply_buttons(&menu),
-        [vec!["📰 Новости", "📊 Отчёты"], vec!["✉️ Вопрос директору", "ℹ️ Инструкции"]]
+        [
+            vec!["📰 Новости", "📊 Отчёты"],
+            vec!["✉️ Вопрос директору", "ℹ️ Инструкции"]
+        ]
     );
 
     // Reports menu (TelegramОтчеты.ПоказатьГруппу), then Иван is unbound in 1C.
-    sandbox.user_presses_reply_button(ivan, "📊 Отчёты").unwrap();
+    sandbox
+        .user_presses_reply_button(ivan, "📊 Отчёты")
+        .unwrap();
     let update = next_update(&mut bot);
     bot.call(
         "ОтправитьСообщение",
-        &[num(ivan), s("📊 Отчёты: выберите отчёт."), js(inline(&[("📁 Продажи", "rg:000000001")]))],
+        &[
+            num(ivan),
+            s("📊 Отчёты: выберите отчёт."),
+            js(inline(&[("📁 Продажи", "rg:000000001")])),
+        ],
     )
     .unwrap();
     confirm(&mut bot, &update);
@@ -184,16 +224,24 @@ fn the_menu_serves_only_bound_users_and_checks_button_presses() {
     bindings.remove(&ivan);
 
     // His press on the old button is checked too (TelegramМеню.ОбработатьНажатие).
-    let (_, query) = sandbox.user_presses_button(ivan, reports.message_id, "rg:000000001").unwrap();
+    let (_, query) = sandbox
+        .user_presses_button(ivan, reports.message_id, "rg:000000001")
+        .unwrap();
     let update = next_update(&mut bot);
     assert!(!bindings.contains_key(&update["callback_query"]["from"]["id"].as_i64().unwrap()));
     bot.call(
         "ОтветитьНаНажатие",
-        &[s(update["callback_query"]["id"].as_str().unwrap()), s("Нет доступа: вы не привязаны к 1С."), Value::Bool(true)],
+        &[
+            s(update["callback_query"]["id"].as_str().unwrap()),
+            s("Нет доступа: вы не привязаны к 1С."),
+            Value::Bool(true),
+        ],
     )
     .unwrap();
     confirm(&mut bot, &update);
-    let answer = sandbox.callback_answer(&query).expect("the press is answered");
+    let answer = sandbox
+        .callback_answer(&query)
+        .expect("the press is answered");
     assert_eq!(answer["text"], "Нет доступа: вы не привязаны к 1С.");
     assert_eq!(answer["show_alert"], true);
     let after = sandbox.bot_messages(ivan);
@@ -212,8 +260,10 @@ const REPORTS: [(&str, &str, &str, bool, bool); 4] = [
 
 /// `TelegramОтчеты.ПоказатьГруппу`: the text and keyboard of a group's level.
 fn report_level(group: &str) -> (String, Json) {
-    let mut items: Vec<&(&str, &str, &str, bool, bool)> =
-        REPORTS.iter().filter(|r| r.1 == group && (r.3 || r.4)).collect();
+    let mut items: Vec<&(&str, &str, &str, bool, bool)> = REPORTS
+        .iter()
+        .filter(|r| r.1 == group && (r.3 || r.4))
+        .collect();
     items.sort_by_key(|r| (!r.3, r.2));
     let mut buttons: Vec<(String, String)> = items
         .iter()
@@ -232,7 +282,10 @@ fn report_level(group: &str) -> (String, Json) {
         }
         None => "📊 Отчёты: выберите отчёт.".to_string(),
     };
-    let pairs: Vec<(&str, &str)> = buttons.iter().map(|(t, d)| (t.as_str(), d.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = buttons
+        .iter()
+        .map(|(t, d)| (t.as_str(), d.as_str()))
+        .collect();
     (title, inline(&pairs))
 }
 
@@ -240,10 +293,13 @@ fn report_level(group: &str) -> (String, Json) {
 fn the_reports_menu_navigates_groups_and_sends_the_report_as_a_document() {
     let (sandbox, mut bot) = bound_bot();
     let ivan = sandbox.create_user("Иван");
-    sandbox.user_presses_reply_button(ivan, "📊 Отчёты").unwrap();
+    sandbox
+        .user_presses_reply_button(ivan, "📊 Отчёты")
+        .unwrap();
     let update = next_update(&mut bot);
     let (title, keyboard) = report_level("");
-    bot.call("ОтправитьСообщение", &[num(ivan), s(title), js(keyboard)]).unwrap();
+    bot.call("ОтправитьСообщение", &[num(ivan), s(title), js(keyboard)])
+        .unwrap();
     confirm(&mut bot, &update);
     let menu = nth(&sandbox, ivan, 1);
     assert_eq!(menu.callback_data(), ["rg:000000001", "rg:000000003"]);
@@ -257,15 +313,23 @@ fn the_reports_menu_navigates_groups_and_sends_the_report_as_a_document() {
         ("rg:000000001", vec!["rp:000000002", "rg:"]),
     ];
     for (data, expected) in steps {
-        let (_, query) = sandbox.user_presses_button(ivan, menu.message_id, data).unwrap();
+        let (_, query) = sandbox
+            .user_presses_button(ivan, menu.message_id, data)
+            .unwrap();
         let update = next_update(&mut bot);
         let press = &update["callback_query"];
         // TelegramОтчеты.ОбработатьНажатие, вид "rg".
-        bot.call("ОтветитьНаНажатие", &[s(press["id"].as_str().unwrap())]).unwrap();
+        bot.call("ОтветитьНаНажатие", &[s(press["id"].as_str().unwrap())])
+            .unwrap();
         let (title, keyboard) = report_level(&press["data"].as_str().unwrap()[3..]);
         bot.call(
             "ИзменитьСообщение",
-            &[num(ivan), num(press["message"]["message_id"].as_i64().unwrap()), s(title), js(keyboard)],
+            &[
+                num(ivan),
+                num(press["message"]["message_id"].as_i64().unwrap()),
+                s(title),
+                js(keyboard),
+            ],
         )
         .unwrap();
         confirm(&mut bot, &update);
@@ -275,16 +339,30 @@ fn the_reports_menu_navigates_groups_and_sends_the_report_as_a_document() {
         assert_eq!(edited.callback_data(), expected, "after {data}");
         assert!(edited.callback_data().iter().all(|d| d.len() <= 64));
     }
-    assert_eq!(nth(&sandbox, ivan, 1).text.unwrap(), "📊 Продажи: выберите отчёт.");
+    assert_eq!(
+        nth(&sandbox, ivan, 1).text.unwrap(),
+        "📊 Продажи: выберите отчёт."
+    );
 
     // The report: answer, chat action, the PDF as a document (TelegramОтчеты.ОтправитьОтчет).
-    let (_, query) = sandbox.user_presses_button(ivan, menu.message_id, "rp:000000002").unwrap();
+    let (_, query) = sandbox
+        .user_presses_button(ivan, menu.message_id, "rp:000000002")
+        .unwrap();
     let update = next_update(&mut bot);
     let id = update["callback_query"]["id"].as_str().unwrap().to_string();
-    bot.call("ОтветитьНаНажатие", &[s(&id), s("Формирую «Продажи за месяц»…")]).unwrap();
+    bot.call(
+        "ОтветитьНаНажатие",
+        &[s(&id), s("Формирую «Продажи за месяц»…")],
+    )
+    .unwrap();
     bot.call(
         "ВызватьМетод",
-        &[s("sendChatAction"), s(format!("{{\"chat_id\": {ivan}, \"action\": \"upload_document\"}}"))],
+        &[
+            s("sendChatAction"),
+            s(format!(
+                "{{\"chat_id\": {ivan}, \"action\": \"upload_document\"}}"
+            )),
+        ],
     )
     .unwrap();
     let dir = tempfile_dir();
@@ -302,13 +380,24 @@ fn the_reports_menu_navigates_groups_and_sends_the_report_as_a_document() {
     )
     .unwrap();
     confirm(&mut bot, &update);
-    assert_eq!(sandbox.callback_answer(&query).unwrap()["text"], "Формирую «Продажи за месяц»…");
-    assert!(sandbox.chat_actions().contains(&(ivan, "upload_document".to_string())));
+    assert_eq!(
+        sandbox.callback_answer(&query).unwrap()["text"],
+        "Формирую «Продажи за месяц»…"
+    );
+    assert!(sandbox
+        .chat_actions()
+        .contains(&(ivan, "upload_document".to_string())));
     let doc = nth(&sandbox, ivan, 2);
     assert_eq!(doc.method, "sendDocument");
     assert_eq!(doc.json["document"]["file_name"], "Продажи за месяц.pdf");
-    assert_eq!(doc.caption.as_deref(), Some("Продажи за месяц на 01.12.2026"));
-    assert_eq!(sandbox.file_bytes(doc.file_id.as_ref().unwrap()).unwrap(), bytes);
+    assert_eq!(
+        doc.caption.as_deref(),
+        Some("Продажи за месяц на 01.12.2026")
+    );
+    assert_eq!(
+        sandbox.file_bytes(doc.file_id.as_ref().unwrap()).unwrap(),
+        bytes
+    );
     let _ = std::fs::remove_dir_all(dir);
     finish(bot);
 }
@@ -322,4 +411,388 @@ fn tempfile_dir() -> std::path::PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Справочник.Номенклатура with stock (РегистрНакопления.ТоварыНаСкладах) and
+/// prices (РегистрСведений.ЦеныНоменклатуры).
+struct Product {
+    code: &'static str,
+    name: &'static str,
+    article: &'static str,
+    description: String,
+    stock: Vec<(&'static str, i64)>,
+    prices: Vec<(&'static str, &'static str)>,
+}
+
+fn products() -> Vec<Product> {
+    vec![
+        Product {
+            code: "00-001",
+            name: "Дрель <Bosch> & Co",
+            article: "B&D<1>",
+            description: "Мощность 750 Вт".into(),
+            stock: vec![("Склад Москва", 12)],
+            // Формат(Цена, "ЧДЦ=2") in a Russian session: a no-break space between groups.
+            prices: vec![("Розничная", "8\u{a0}990,00"), ("Оптовая", "7\u{a0}990,00")],
+        },
+        Product {
+            code: "00-002",
+            name: "Дрель-шуруповёрт Makita",
+            article: "DF333",
+            description: format!(
+                "{} КОНЕЦ",
+                "Двухскоростной редуктор, два аккумулятора. ".repeat(25)
+            ),
+            stock: vec![("Склад Москва", 3)],
+            prices: vec![("Розничная", "5\u{a0}490,00")],
+        },
+    ]
+}
+
+/// `TelegramТовары.ОтправитьПодробнуюКарточку`.
+fn send_detailed_card(bot: &mut Component, chat: i64, p: &Product) {
+    let title = format!("<b>{}</b>", esc(bot, p.name));
+    let mut lines = vec![title.clone(), format!("Артикул: {}", esc(bot, p.article))];
+    if !p.description.is_empty() {
+        lines.push(esc(bot, &p.description));
+    }
+    lines.push(String::new());
+    lines.push("<b>Остатки:</b>".into());
+    for (store, qty) in &p.stock {
+        lines.push(format!("{}: {qty} шт.", esc(bot, store)));
+    }
+    lines.push(String::new());
+    lines.push("<b>Цены:</b>".into());
+    for (kind, price) in &p.prices {
+        lines.push(format!("{}: {price} руб.", esc(bot, kind)));
+    }
+    let text = lines.join("\n");
+    let photo = Value::Blob(PNG.to_vec()); // РаботаСФайлами.ДвоичныеДанныеФайла(Товар.ФайлКартинки)
+    if text.encode_utf16().count() <= 1024 {
+        let options = json!({"type": "photo", "caption": text, "parse_mode": "HTML"});
+        bot.call(
+            "ОтправитьФайл",
+            &[num(chat), photo, s("photo.jpg"), js(options)],
+        )
+        .unwrap();
+    } else {
+        let options = json!({"type": "photo", "caption": title, "parse_mode": "HTML"});
+        bot.call(
+            "ОтправитьФайл",
+            &[num(chat), photo, s("photo.jpg"), js(options)],
+        )
+        .unwrap();
+        bot.call(
+            "ОтправитьСообщение",
+            &[num(chat), s(text), s("{\"parse_mode\": \"HTML\"}")],
+        )
+        .unwrap();
+    }
+}
+
+/// `TelegramТовары.ОтправитьКраткуюКарточку`.
+fn send_short_card(bot: &mut Component, chat: i64, p: &Product) {
+    let text = format!(
+        "<b>{}</b>\nАртикул: {}\nЦена: {} руб.",
+        esc(bot, p.name),
+        esc(bot, p.article),
+        p.prices[0].1
+    );
+    let mut options = inline(&[("Подробнее", &format!("pd:{}", p.code))]);
+    options["parse_mode"] = json!("HTML");
+    bot.call("ОтправитьСообщение", &[num(chat), s(text), js(options)])
+        .unwrap();
+}
+
+#[test]
+fn product_cards_escape_html_and_split_a_long_caption() {
+    let (sandbox, mut bot) = bound_bot();
+    let ivan = sandbox.create_user("Иван");
+    let catalog = products();
+
+    // TelegramТовары.НайтиТовары: the found products as buttons.
+    sandbox.user_sends_text(ivan, "дрель").unwrap();
+    let update = next_update(&mut bot);
+    let query = update["message"]["text"].as_str().unwrap().to_lowercase();
+    let found: Vec<&Product> = catalog
+        .iter()
+        .filter(|p| p.name.to_lowercase().contains(&query))
+        .collect();
+    let buttons: Vec<(String, String)> = found
+        .iter()
+        .map(|p| (p.name.to_string(), format!("pc:{}", p.code)))
+        .collect();
+    let pairs: Vec<(&str, &str)> = buttons
+        .iter()
+        .map(|(t, d)| (t.as_str(), d.as_str()))
+        .collect();
+    bot.call(
+        "ОтправитьСообщение",
+        &[
+            num(ivan),
+            s(format!("Найдено: {}. Выберите товар:", found.len())),
+            js(inline(&pairs)),
+        ],
+    )
+    .unwrap();
+    confirm(&mut bot, &update);
+    let list = nth(&sandbox, ivan, 1);
+    assert_eq!(list.callback_data(), ["pc:00-001", "pc:00-002"]);
+
+    // The short card (TelegramТовары.ОтправитьКраткуюКарточку) with «Подробнее».
+    sandbox
+        .user_presses_button(ivan, list.message_id, "pc:00-001")
+        .unwrap();
+    let update = next_update(&mut bot);
+    bot.call(
+        "ОтветитьНаНажатие",
+        &[s(update["callback_query"]["id"].as_str().unwrap())],
+    )
+    .unwrap();
+    let p = &catalog[0];
+    send_short_card(&mut bot, ivan, p);
+    confirm(&mut bot, &update);
+    let card = nth(&sandbox, ivan, 2);
+    assert_eq!(
+        card.text.as_deref(),
+        Some("Дрель <Bosch> & Co\nАртикул: B&D<1>\nЦена: 8\u{a0}990,00 руб.")
+    );
+    assert_eq!(card.json["entities"][0]["type"], "bold");
+    assert_eq!(card.callback_data(), ["pd:00-001"]);
+
+    // The detailed card: a photo whose caption has the properties, stock and prices.
+    sandbox
+        .user_presses_button(ivan, card.message_id, "pd:00-001")
+        .unwrap();
+    let update = next_update(&mut bot);
+    bot.call(
+        "ОтветитьНаНажатие",
+        &[s(update["callback_query"]["id"].as_str().unwrap())],
+    )
+    .unwrap();
+    send_detailed_card(&mut bot, ivan, p);
+    confirm(&mut bot, &update);
+    let photo = nth(&sandbox, ivan, 3);
+    assert_eq!(photo.method, "sendPhoto");
+    let caption = photo.caption.clone().unwrap();
+    assert!(
+        caption.starts_with("Дрель <Bosch> & Co\nАртикул: B&D<1>\nМощность 750 Вт"),
+        "{caption}"
+    );
+    assert!(
+        caption.contains("Склад Москва: 12 шт.") && caption.contains("Оптовая: 7\u{a0}990,00 руб.")
+    );
+    assert!(photo.json["caption_entities"].as_array().unwrap().len() >= 3);
+    assert_eq!(
+        sandbox.file_bytes(photo.file_id.as_ref().unwrap()).unwrap(),
+        PNG
+    );
+
+    // A card over 1024 characters: the photo with the name, then the whole card as text.
+    sandbox
+        .user_presses_button(ivan, list.message_id, "pc:00-002")
+        .unwrap();
+    let update = next_update(&mut bot);
+    bot.call(
+        "ОтветитьНаНажатие",
+        &[s(update["callback_query"]["id"].as_str().unwrap())],
+    )
+    .unwrap();
+    send_short_card(&mut bot, ivan, &catalog[1]);
+    confirm(&mut bot, &update);
+    let card = nth(&sandbox, ivan, 4);
+    sandbox
+        .user_presses_button(ivan, card.message_id, "pd:00-002")
+        .unwrap();
+    let update = next_update(&mut bot);
+    bot.call(
+        "ОтветитьНаНажатие",
+        &[s(update["callback_query"]["id"].as_str().unwrap())],
+    )
+    .unwrap();
+    send_detailed_card(&mut bot, ivan, &catalog[1]);
+    confirm(&mut bot, &update);
+    let photo = nth(&sandbox, ivan, 5);
+    let text = nth(&sandbox, ivan, 6);
+    assert_eq!(photo.method, "sendPhoto");
+    assert_eq!(photo.caption.as_deref(), Some("Дрель-шуруповёрт Makita"));
+    let body = text.text.unwrap();
+    assert!(
+        body.chars().count() > 1024
+            && body.contains("КОНЕЦ")
+            && body.contains("Склад Москва: 3 шт.")
+    );
+    finish(bot);
+}
+
+#[test]
+fn feedback_goes_to_the_director_and_the_answer_comes_back() {
+    let (sandbox, mut bot) = bound_bot();
+    let ivan = sandbox.create_user_with(None, "Иван", Some("ivan_p"));
+    let director = sandbox.create_user("Директор");
+    sandbox.user_starts(director, None).unwrap(); // the director has written to the bot once
+    let update = next_update(&mut bot);
+    show_menu(&mut bot, director, DIRECTORS);
+    confirm(&mut bot, &update);
+    let answerers_chat = director; // Константы.ЧатОтвечающихTelegram
+    const PROMPT: &str = "Напишите вопрос ответом на это сообщение - директор ответит здесь же.";
+    // РегистрСведений.ВопросыTelegram: message id in the answerers' chat -> (author chat, author message, answered).
+    let mut questions: HashMap<i64, (i64, i64, bool)> = HashMap::new();
+
+    // TelegramОбратнаяСвязь.ПригласитьКВопросу: force_reply.
+    sandbox
+        .user_presses_reply_button(ivan, "✉️ Вопрос директору")
+        .unwrap();
+    let update = next_update(&mut bot);
+    bot.call(
+        "ОтправитьСообщение",
+        &[num(ivan), s(PROMPT), s("{\"reply_markup\": {\"force_reply\": true, \"input_field_placeholder\": \"Ваш вопрос\"}}")],
+    )
+    .unwrap();
+    confirm(&mut bot, &update);
+    let prompt = nth(&sandbox, ivan, 1);
+    assert_eq!(prompt.reply_markup.as_ref().unwrap()["force_reply"], true);
+
+    // Two questions, each a Reply to the prompt (TelegramОбратнаяСвязь.ЭтоНовыйВопрос, ПереслатьВопрос).
+    let mut asked = vec![];
+    for question in ["Когда придёт <товар> & счёт?", "А скидка будет?"]
+    {
+        sandbox
+            .user_replies(ivan, prompt.message_id, question)
+            .unwrap();
+        let update = next_update(&mut bot);
+        let message = &update["message"];
+        assert_eq!(
+            message["reply_to_message"]["text"], PROMPT,
+            "a question, not a menu press"
+        );
+        let who = format!("{} (@{})", esc(&mut bot, "Иван"), esc(&mut bot, "ivan_p"));
+        let text = format!(
+            "❓ Вопрос от <b>{who}</b>:\n{}\n\n<i>Ответьте на это сообщение (Reply).</i>",
+            esc(&mut bot, message["text"].as_str().unwrap())
+        );
+        let sent = json(
+            bot.call(
+                "ОтправитьСообщение",
+                &[
+                    num(answerers_chat),
+                    s(text),
+                    s("{\"parse_mode\": \"HTML\"}"),
+                ],
+            )
+            .unwrap(),
+        );
+        questions.insert(
+            sent["message_id"].as_i64().unwrap(),
+            (ivan, message["message_id"].as_i64().unwrap(), false),
+        );
+        bot.call(
+            "ОтправитьСообщение",
+            &[num(ivan), s("Вопрос передан директору. Ответ придёт сюда.")],
+        )
+        .unwrap();
+        confirm(&mut bot, &update);
+        asked.push(message["message_id"].as_i64().unwrap());
+    }
+    let forwarded = sandbox.wait_bot_messages(director, 3, WAIT);
+    assert_eq!(
+        forwarded[1].text.as_deref(),
+        Some("❓ Вопрос от Иван (@ivan_p):\nКогда придёт <товар> & счёт?\n\nОтветьте на это сообщение (Reply).")
+    );
+
+    // The director answers the first with a text Reply (ЭтоОтветНаВопрос, ПереслатьОтвет).
+    sandbox
+        .user_replies(director, forwarded[1].message_id, "Завтра, <b>до обеда</b>")
+        .unwrap();
+    let update = next_update(&mut bot);
+    let message = update["message"].clone();
+    let key = message["reply_to_message"]["message_id"].as_i64().unwrap();
+    let (author, author_message, _) = questions[&key];
+    let options = json!({"parse_mode": "HTML", "reply_parameters": {"message_id": author_message, "allow_sending_without_reply": true}});
+    let answer = format!(
+        "💬 <b>Ответ директора:</b>\n{}",
+        esc(&mut bot, message["text"].as_str().unwrap())
+    );
+    bot.call("ОтправитьСообщение", &[num(author), s(answer), js(options)])
+        .unwrap();
+    questions.get_mut(&key).unwrap().2 = true;
+    let done = json!({"reply_parameters": {"message_id": message["message_id"]}});
+    bot.call(
+        "ОтправитьСообщение",
+        &[num(director), s("✅ Ответ отправлен автору."), js(done)],
+    )
+    .unwrap();
+    confirm(&mut bot, &update);
+    let reply = nth(&sandbox, ivan, 4);
+    assert_eq!(
+        reply.text.as_deref(),
+        Some("💬 Ответ директора:\nЗавтра, <b>до обеда</b>")
+    );
+    assert_eq!(reply.json["reply_to_message"]["message_id"], asked[0]);
+
+    // «Неотвеченные» (TelegramОбратнаяСвязь.ПоказатьНеотвеченные) counts the open one.
+    sandbox
+        .user_presses_reply_button(director, "❓ Неотвеченные")
+        .unwrap();
+    let update = next_update(&mut bot);
+    let open: Vec<&(i64, i64, bool)> = questions.values().filter(|q| !q.2).collect();
+    let text = format!(
+        "<b>Без ответа: {}</b>\n1. 01.12 10:00 Иван: {}",
+        open.len(),
+        esc(&mut bot, "А скидка будет?")
+    );
+    bot.call(
+        "ОтправитьСообщение",
+        &[num(director), s(text), s("{\"parse_mode\": \"HTML\"}")],
+    )
+    .unwrap();
+    confirm(&mut bot, &update);
+    assert!(nth(&sandbox, director, 5)
+        .text
+        .unwrap()
+        .starts_with("Без ответа: 1\n"));
+
+    // The second is answered with a photo: copyMessage, so Иван sees the photo itself.
+    let shot = sandbox
+        .user_sends_photo(director, PNG.to_vec(), Some("вот прайс"))
+        .unwrap();
+    let update = next_update(&mut bot);
+    confirm(&mut bot, &update); // a photo without Reply: not an answer, the menu would show
+    let photo_json = shot.message["photo"].clone();
+    let mut content = serde_json::Map::new();
+    content.insert("photo".into(), photo_json);
+    content.insert("caption".into(), json!("вот прайс"));
+    let bot_id = sandbox.bot_id();
+    sandbox
+        .shared()
+        .with(|w| {
+            w.user_message(
+                bot_id,
+                director,
+                None,
+                content,
+                Some(forwarded[2].message_id),
+            )
+        })
+        .unwrap();
+    let update = next_update(&mut bot);
+    let message = update["message"].clone();
+    assert!(message.get("text").is_none() && message.get("photo").is_some());
+    let key = message["reply_to_message"]["message_id"].as_i64().unwrap();
+    let (author, author_message, _) = questions[&key];
+    let params = json!({
+        "chat_id": author, "from_chat_id": director, "message_id": message["message_id"],
+        "reply_parameters": {"message_id": author_message, "allow_sending_without_reply": true}});
+    bot.call("ВызватьМетод", &[s("copyMessage"), js(params)])
+        .unwrap();
+    confirm(&mut bot, &update);
+    let copy = nth(&sandbox, ivan, 5);
+    assert_eq!(copy.method, "copyMessage");
+    assert_eq!(copy.caption.as_deref(), Some("вот прайс"));
+    assert_eq!(
+        sandbox.file_bytes(copy.file_id.as_ref().unwrap()).unwrap(),
+        PNG
+    );
+    assert_eq!(copy.json["reply_to_message"]["message_id"], asked[1]);
+    finish(bot);
 }
