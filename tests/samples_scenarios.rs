@@ -796,3 +796,275 @@ fn feedback_goes_to_the_director_and_the_answer_comes_back() {
     assert_eq!(copy.json["reply_to_message"]["message_id"], asked[1]);
     finish(bot);
 }
+
+#[test]
+fn instructions_are_uploaded_once_then_sent_by_file_id() {
+    let (sandbox, mut bot) = bound_bot();
+    let ivan = sandbox.create_user("Иван");
+    // Справочник.ИнструкцииTelegram: code, name, file, file name, ИдФайлаTelegram.
+    let manual = b"%PDF-1.4\n% how to order\n%%EOF\n".to_vec();
+    let mut file_id: Option<String> = None;
+
+    // «ℹ️ Инструкции» lists the catalog (it must not fall into the product search).
+    sandbox
+        .user_presses_reply_button(ivan, "ℹ️ Инструкции")
+        .unwrap();
+    let update = next_update(&mut bot);
+    assert_eq!(update["message"]["text"], "ℹ️ Инструкции");
+    bot.call(
+        "ОтправитьСообщение",
+        &[
+            num(ivan),
+            s("Какую инструкцию прислать?"),
+            js(inline(&[("📄 Как оформить заказ", "ins:000000001")])),
+        ],
+    )
+    .unwrap();
+    confirm(&mut bot, &update);
+    let list = nth(&sandbox, ivan, 1);
+
+    // Two presses: the first uploads and keeps file_id, the second sends by file_id
+    // (TelegramМеню.ОтправитьИнструкцию).
+    for press in 0..2 {
+        sandbox
+            .user_presses_button(ivan, list.message_id, "ins:000000001")
+            .unwrap();
+        let update = next_update(&mut bot);
+        bot.call(
+            "ОтветитьНаНажатие",
+            &[
+                s(update["callback_query"]["id"].as_str().unwrap()),
+                s("Отправляю…"),
+            ],
+        )
+        .unwrap();
+        match &file_id {
+            Some(id) => {
+                bot.call("ОтправитьФайл", &[num(ivan), s(id)]).unwrap();
+            }
+            None => {
+                let sent = json(
+                    bot.call(
+                        "ОтправитьФайл",
+                        &[
+                            num(ivan),
+                            Value::Blob(manual.clone()),
+                            s("Как оформить заказ.pdf"),
+                        ],
+                    )
+                    .unwrap(),
+                );
+                file_id = Some(sent["document"]["file_id"].as_str().unwrap().to_string());
+            }
+        }
+        confirm(&mut bot, &update);
+        let doc = nth(&sandbox, ivan, 2 + press);
+        assert_eq!(doc.method, "sendDocument");
+        assert_eq!(doc.file_id, file_id, "press {press}");
+        assert_eq!(doc.json["document"]["file_name"], "Как оформить заказ.pdf");
+        assert_eq!(
+            sandbox.file_bytes(doc.file_id.as_ref().unwrap()).unwrap(),
+            manual
+        );
+    }
+    finish(bot);
+}
+
+#[test]
+fn rating_buttons_are_removed_after_a_press() {
+    let (sandbox, mut bot) = bound_bot();
+    let client = sandbox.create_user("ООО Ромашка");
+    sandbox.user_starts(client, None).unwrap();
+    let update = next_update(&mut bot);
+    confirm(&mut bot, &update);
+    // РегистрСведений.ОценкиTelegram: order -> (client, score).
+    let order = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    let mut ratings: HashMap<&str, (i64, u8)> = HashMap::from([(order, (client, 0))]);
+
+    // TelegramОценки.ПараметрыЗапросаОценки: the outbox holds these sendMessage
+    // params; ОтправитьПакет sends them after the delivery merge, SendMessage here.
+    let row: Vec<Json> = (1..=5)
+        .map(|n| json!({"text": n.to_string(), "callback_data": format!("rt:{order}:{n}")}))
+        .collect();
+    let text = "Оцените обслуживание по заказу № 00015 от 01.12.2026: 1 - плохо, 5 - отлично.";
+    let params =
+        json!({"chat_id": client, "text": text, "reply_markup": {"inline_keyboard": [row]}});
+    bot.call(
+        "ОтправитьСообщение",
+        &[
+            num(client),
+            s(text),
+            js(json!({"reply_markup": params["reply_markup"]})),
+        ],
+    )
+    .unwrap();
+    let ask = nth(&sandbox, client, 1);
+    assert_eq!(ask.callback_data().len(), 5);
+    assert!(ask.callback_data().iter().all(|d| d.len() <= 64));
+
+    // A press: stored, thanked, the buttons go (TelegramОценки.ОбработатьОценку).
+    let (_, query) = sandbox
+        .user_presses_button(client, ask.message_id, &format!("rt:{order}:4"))
+        .unwrap();
+    let update = next_update(&mut bot);
+    let press = &update["callback_query"];
+    let value = &press["data"].as_str().unwrap()[3..];
+    let (id, score) = value.rsplit_once(':').unwrap();
+    let record = ratings.get_mut(id).unwrap();
+    assert_eq!(
+        record.0,
+        press["from"]["id"].as_i64().unwrap(),
+        "the order's client pressed"
+    );
+    if record.1 == 0 {
+        record.1 = score.parse().unwrap();
+    }
+    bot.call(
+        "ОтветитьНаНажатие",
+        &[s(press["id"].as_str().unwrap()), s("Спасибо за оценку!")],
+    )
+    .unwrap();
+    bot.call(
+        "ИзменитьСообщение",
+        &[
+            num(client),
+            num(press["message"]["message_id"].as_i64().unwrap()),
+            s(format!(
+                "{}\nВаша оценка: {} из 5. Спасибо!",
+                press["message"]["text"].as_str().unwrap(),
+                record.1
+            )),
+            s("{\"reply_markup\": null}"),
+        ],
+    )
+    .unwrap();
+    confirm(&mut bot, &update);
+    assert_eq!(ratings[order].1, 4);
+    assert_eq!(
+        sandbox.callback_answer(&query).unwrap()["text"],
+        "Спасибо за оценку!"
+    );
+    let rated = nth(&sandbox, client, 1);
+    assert!(rated.edited);
+    assert!(rated
+        .text
+        .as_deref()
+        .unwrap()
+        .ends_with("Ваша оценка: 4 из 5. Спасибо!"));
+    assert!(rated.callback_data().is_empty(), "the buttons are gone");
+    assert!(
+        sandbox
+            .user_presses_button(client, ask.message_id, &format!("rt:{order}:5"))
+            .is_err(),
+        "no second vote"
+    );
+    finish(bot);
+}
+
+#[test]
+fn a_file_from_a_contact_card_reaches_the_bound_contact() {
+    let (sandbox, mut bot) = bound_bot();
+    let client = sandbox.create_user("ООО Ромашка");
+    sandbox.user_starts(client, None).unwrap();
+    let update = next_update(&mut bot);
+    confirm(&mut bot, &update);
+
+    // TelegramВызовСервера.ОтправитьПечатнуюФормуКонтакту -> ОтправитьДанныеКонтакту:
+    // the waybill as PDF with the document's name as the caption.
+    let waybill = b"%PDF-1.4\n% TORG-12\n%%EOF\n".to_vec();
+    let caption = "Реализация товаров и услуг 00015 от 01.12.2026";
+    bot.call(
+        "ОтправитьФайл",
+        &[
+            num(client),
+            Value::Blob(waybill.clone()),
+            s(format!("{caption}.pdf")),
+            js(json!({"caption": caption})),
+        ],
+    )
+    .unwrap();
+    let doc = nth(&sandbox, client, 1);
+    assert_eq!(doc.json["document"]["file_name"], format!("{caption}.pdf"));
+    assert_eq!(doc.caption.as_deref(), Some(caption));
+    assert_eq!(
+        sandbox.file_bytes(doc.file_id.as_ref().unwrap()).unwrap(),
+        waybill
+    );
+
+    // A contact who blocked the bot: the form shows ПоследняяОшибка, nothing is sent.
+    sandbox.user_blocks_bot(client).unwrap();
+    let failed = bot.call(
+        "ОтправитьФайл",
+        &[
+            num(client),
+            Value::Blob(waybill),
+            s("x.pdf"),
+            js(json!({"caption": "x"})),
+        ],
+    );
+    assert!(failed.is_err());
+    let reason = common::text(bot.get("ПоследняяОшибка").unwrap());
+    assert!(reason.contains("403"), "{reason}");
+    assert_eq!(sandbox.bot_messages(client).len(), 1);
+    finish(bot);
+}
+
+#[test]
+fn the_receiving_job_records_a_failing_update_and_goes_on() {
+    let (sandbox, mut bot) = bound_bot();
+    let state = tempfile_dir();
+    bot.set("КаталогСостояния", s(state.to_string_lossy()))
+        .unwrap();
+    bot.set("ТаймаутОжидания", num(25)).unwrap();
+    let ivan = sandbox.create_user("Иван");
+    for text in ["раз", "сломай", "три"] {
+        sandbox.user_sends_text(ivan, text).unwrap();
+    }
+    // TelegramПолучение.ПолучениеTelegram: every update in Попытка; a failure is
+    // recorded (РегистрСведений.ОшибкиОбновленийTelegram) and confirmed.
+    let mut handled = vec![];
+    let mut failed = vec![];
+    while handled.len() + failed.len() < 3 {
+        let batch = json(
+            bot.call("ПолучитьОбновления", &[num(25), num(100)])
+                .unwrap(),
+        );
+        for update in batch.as_array().unwrap() {
+            let text = update["message"]["text"].as_str().unwrap().to_string();
+            // TelegramПолучение.ОбработатьБезопасно: the router raises on this one.
+            if text == "сломай" {
+                failed.push(update["update_id"].as_i64().unwrap());
+            } else {
+                bot.call(
+                    "ОтправитьСообщение",
+                    &[num(ivan), s(format!("Получено: {text}"))],
+                )
+                .unwrap();
+                handled.push(text);
+            }
+            confirm(&mut bot, update);
+        }
+    }
+    assert_eq!(handled, ["раз", "три"]);
+    assert_eq!(failed.len(), 1);
+    // The job ends: a last call without waiting confirms the batch, then StopPolling.
+    bot.call("ПолучитьОбновления", &[num(0), num(1)]).unwrap();
+    bot.call("ОстановитьПолучение", &[]).unwrap();
+    finish(bot);
+
+    // The next run of the job (a new object, the same StateDir) gets nothing again.
+    let mut next = common::bot();
+    next.set("Токен", s(sandbox.token())).unwrap();
+    next.set("АдресAPI", s(sandbox.api_url())).unwrap();
+    next.set("КаталогСостояния", s(state.to_string_lossy()))
+        .unwrap();
+    let again = json(
+        next.call("ПолучитьОбновления", &[num(1), num(100)])
+            .unwrap(),
+    );
+    assert_eq!(again, json!([]), "a failed update does not come back");
+    assert!(sandbox.pending_updates().is_empty());
+    assert_eq!(sandbox.bot_messages(ivan).len(), 2);
+    finish(next);
+    let _ = std::fs::remove_dir_all(state);
+}
