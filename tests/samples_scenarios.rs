@@ -1068,3 +1068,97 @@ fn the_receiving_job_records_a_failing_update_and_goes_on() {
     finish(next);
     let _ = std::fs::remove_dir_all(state);
 }
+
+#[test]
+fn the_client_bot_shows_settlements_sends_the_price_list_and_takes_an_invoice_request() {
+    let (sandbox, mut bot) = bound_bot();
+    let client = sandbox.create_user("ООО Ромашка");
+    let dir = tempfile_dir();
+
+    // TelegramКлиентскийБот.ОтправитьВзаиморасчеты: the debt and the credit limit.
+    sandbox
+        .user_presses_reply_button(client, "💰 Взаиморасчёты")
+        .unwrap();
+    let update = next_update(&mut bot);
+    assert_eq!(update["message"]["text"], "💰 Взаиморасчёты");
+    let text = "Ваш долг: <b>15\u{a0}000,00 руб.</b>\nКредитный лимит: 50\u{a0}000,00 руб.";
+    bot.call(
+        "ОтправитьСообщение",
+        &[num(client), s(text), s("{\"parse_mode\": \"HTML\"}")],
+    )
+    .unwrap();
+    confirm(&mut bot, &update);
+    let settlements = nth(&sandbox, client, 1);
+    assert_eq!(
+        settlements.text.as_deref(),
+        Some("Ваш долг: 15\u{a0}000,00 руб.\nКредитный лимит: 50\u{a0}000,00 руб.")
+    );
+    assert_eq!(settlements.json["entities"][0]["type"], "bold");
+
+    // ОтправитьПрайсЛист: an XLSX written to a temporary file, sent by its path.
+    sandbox
+        .user_presses_reply_button(client, "📋 Прайс-лист")
+        .unwrap();
+    let update = next_update(&mut bot);
+    let xlsx = dir.join("price.xlsx");
+    std::fs::write(&xlsx, b"PK\x03\x04 price list").unwrap();
+    bot.call(
+        "ОтправитьФайл",
+        &[num(client), s(xlsx.to_string_lossy()), s("Прайс-лист.xlsx")],
+    )
+    .unwrap();
+    confirm(&mut bot, &update);
+    let price = nth(&sandbox, client, 2);
+    assert_eq!(price.json["document"]["file_name"], "Прайс-лист.xlsx");
+
+    // «Запросить счёт»: two buttons; a press is thanked and the buttons go (ОбработатьНажатие).
+    sandbox
+        .user_presses_reply_button(client, "🧾 Запросить счёт")
+        .unwrap();
+    let update = next_update(&mut bot);
+    let keyboard = inline(&[
+        ("На сумму долга", "cl:debt"),
+        ("По последнему заказу", "cl:order"),
+    ]);
+    bot.call(
+        "ОтправитьСообщение",
+        &[num(client), s("Какой счёт выставить?"), js(keyboard)],
+    )
+    .unwrap();
+    confirm(&mut bot, &update);
+    let ask = nth(&sandbox, client, 3);
+    let (_, query) = sandbox
+        .user_presses_button(client, ask.message_id, "cl:debt")
+        .unwrap();
+    let update = next_update(&mut bot);
+    let press = &update["callback_query"];
+    assert_eq!(press["data"], "cl:debt");
+    bot.call(
+        "ОтветитьНаНажатие",
+        &[s(press["id"].as_str().unwrap()), s("Запрос принят")],
+    )
+    .unwrap();
+    bot.call(
+        "ИзменитьСообщение",
+        &[
+            num(client),
+            num(press["message"]["message_id"].as_i64().unwrap()),
+            s("Запрос счёта принят: менеджер пришлёт его сюда."),
+            s("{\"reply_markup\": null}"),
+        ],
+    )
+    .unwrap();
+    confirm(&mut bot, &update);
+    assert_eq!(
+        sandbox.callback_answer(&query).unwrap()["text"],
+        "Запрос принят"
+    );
+    let accepted = nth(&sandbox, client, 3);
+    assert!(accepted.edited && accepted.callback_data().is_empty());
+    assert_eq!(
+        accepted.text.as_deref(),
+        Some("Запрос счёта принят: менеджер пришлёт его сюда.")
+    );
+    let _ = std::fs::remove_dir_all(dir);
+    finish(bot);
+}

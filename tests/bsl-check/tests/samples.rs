@@ -284,9 +284,16 @@ fn every_module_states_its_platform_floor() {
 fn the_samples_readme_lists_every_module_and_metadata_object() {
     let readme = std::fs::read_to_string(samples_dir().join("README.md")).expect("README.md");
     for m in samples() {
-        assert!(readme.contains(&format!("`{}`", m.file)), "README.md lacks the floor row of {}", m.file);
+        assert!(
+            readme.contains(&format!("`{}`", m.file)),
+            "README.md lacks the floor row of {}",
+            m.file
+        );
     }
     for key in metadata_keys(&metadata()) {
-        assert!(readme.contains(&format!("`{key}`")), "README.md lacks the metadata row of {key}");
+        assert!(
+            readme.contains(&format!("`{key}`")),
+            "README.md lacks the metadata row of {key}"
+        );
     }
 }
