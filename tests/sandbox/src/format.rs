@@ -146,35 +146,30 @@ pub fn parse_html(s: &str) -> Result<(String, Vec<Value>), String> {
             i = end + 1;
         } else if c == '&' {
             let rest = &s[i..];
-            // Look for ';' in the next 12 bytes, cut on a character boundary
-            // (an `&amp;` right before Cyrillic text must not split a letter).
-            let mut window = rest.len().min(12);
-            while !rest.is_char_boundary(window) {
-                window -= 1;
-            }
-            let (rep, n): (Option<String>, usize) = if let Some(semi) = rest[..window].find(';') {
-                let name = &rest[1..semi];
-                let r = match name {
-                    "lt" => Some("<".to_string()),
-                    "gt" => Some(">".to_string()),
-                    "amp" => Some("&".to_string()),
-                    "quot" => Some("\"".to_string()),
-                    "apos" => Some("'".to_string()),
-                    _ if name.starts_with("#x") => u32::from_str_radix(&name[2..], 16)
-                        .ok()
-                        .and_then(char::from_u32)
-                        .map(|c| c.to_string()),
-                    _ if name.starts_with('#') => name[1..]
-                        .parse::<u32>()
-                        .ok()
-                        .and_then(char::from_u32)
-                        .map(|c| c.to_string()),
-                    _ => None,
+            let (rep, n): (Option<String>, usize) =
+                if let Some(semi) = rest[..boundary_at_most(rest, 12)].find(';') {
+                    let name = &rest[1..semi];
+                    let r = match name {
+                        "lt" => Some("<".to_string()),
+                        "gt" => Some(">".to_string()),
+                        "amp" => Some("&".to_string()),
+                        "quot" => Some("\"".to_string()),
+                        "apos" => Some("'".to_string()),
+                        _ if name.starts_with("#x") => u32::from_str_radix(&name[2..], 16)
+                            .ok()
+                            .and_then(char::from_u32)
+                            .map(|c| c.to_string()),
+                        _ if name.starts_with('#') => name[1..]
+                            .parse::<u32>()
+                            .ok()
+                            .and_then(char::from_u32)
+                            .map(|c| c.to_string()),
+                        _ => None,
+                    };
+                    (r, semi + 1)
+                } else {
+                    (None, 1)
                 };
-                (r, semi + 1)
-            } else {
-                (None, 1)
-            };
             match rep {
                 Some(r) => {
                     off += utf16_len(&r);
@@ -450,13 +445,22 @@ pub fn detect_entities(text: &str) -> Vec<Value> {
     ents
 }
 
+/// The largest char boundary of `s` not past `n` bytes: an entity's ';' is
+/// looked for in a window that must not split a letter (`&amp;` before Cyrillic).
+fn boundary_at_most(s: &str, n: usize) -> usize {
+    let mut end = s.len().min(n);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_html;
 
     #[test]
     fn an_entity_right_before_cyrillic_text_parses() {
-        // `&amp;` followed by two-byte letters: the ';' search window must not split one.
         let (text, entities) = parse_html("<b>a</b> &gt; &amp; счёт").unwrap();
         assert_eq!(text, "a > & счёт");
         assert_eq!(entities.len(), 1);
