@@ -6,9 +6,9 @@
 //! registers and catalogs are plain Rust values. The module and procedure each
 //! step mirrors is named in a comment.
 //!
-//! Left for after the merge of the binding and delivery members (their samples
-//! exist, their tests need the members): binding by QR/link/digits, the outbox
-//! notification delivered by `ОтправитьПакет`, and the mailing by `Рассылка`.
+//! Binding, the outbox notification delivered by `ОтправитьПакет` and the
+//! mailing by `Рассылка` need the binding and delivery members: they are in
+//! `tests/samples_after_merge.rs`.
 
 mod common;
 
