@@ -30,7 +30,7 @@ fn new_bot(env: &str, sandbox: &Sandbox, state: &std::path::Path) -> Component {
     static LIBS: std::sync::OnceLock<std::sync::Mutex<HashMap<String, &'static Library>>> =
         std::sync::OnceLock::new();
     let library: &'static Library = match std::env::var(env) {
-        Ok(path) => *LIBS
+        Ok(path) => LIBS
             .get_or_init(Default::default)
             .lock()
             .unwrap()
