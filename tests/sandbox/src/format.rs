@@ -147,7 +147,7 @@ pub fn parse_html(s: &str) -> Result<(String, Vec<Value>), String> {
         } else if c == '&' {
             let rest = &s[i..];
             let (rep, n): (Option<String>, usize) =
-                if let Some(semi) = rest[..rest.len().min(12)].find(';') {
+                if let Some(semi) = rest[..boundary_at_most(rest, 12)].find(';') {
                     let name = &rest[1..semi];
                     let r = match name {
                         "lt" => Some("<".to_string()),
@@ -551,4 +551,27 @@ pub fn detect_entities(text: &str) -> Vec<Value> {
     }
     flush(&mut word, word_start, &mut ents);
     ents
+}
+
+/// The largest char boundary of `s` not past `n` bytes: an entity's ';' is
+/// looked for in a window that must not split a letter (`&amp;` before Cyrillic).
+fn boundary_at_most(s: &str, n: usize) -> usize {
+    let mut end = s.len().min(n);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_html;
+
+    #[test]
+    fn an_entity_right_before_cyrillic_text_parses() {
+        let (text, entities) = parse_html("<b>a</b> &gt; &amp; счёт").unwrap();
+        assert_eq!(text, "a > & счёт");
+        assert_eq!(entities.len(), 1);
+        assert_eq!(parse_html("&привет;").unwrap().0, "&привет;");
+    }
 }
