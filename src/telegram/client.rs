@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::answer;
 use super::error::{ConfigError, Error};
+use super::resolver::{self, CachingResolver};
 use super::send::{ClientOptions, Request};
 use super::tls;
 use super::token::Token;
@@ -33,6 +34,7 @@ pub struct Client {
     pub(super) agent: ureq::Agent,
     pub(super) config: ClientConfig,
     pub(super) options: ClientOptions,
+    resolver: CachingResolver,
     host: String,
 }
 
@@ -100,22 +102,30 @@ impl Client {
         let proxy = check_proxy(&config.proxy).map_err(Error::Config)?;
         let connect = config.timeout.min(options.connect_timeout);
         let tls = tls::tls_config(&config.ca_file).map_err(Error::Config)?;
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let agent_config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .tls_config(tls)
             .timeout_global(Some(config.timeout))
             .timeout_connect(Some(connect))
             .proxy(proxy)
             .user_agent("telegram-addin-1c")
-            .build()
-            .into();
+            .build();
+        // Names resolve through a short cache, not a thread per request.
+        let (agent, resolver) = resolver::agent(agent_config, connect);
         let host = host_of(&api_url);
         Ok(Client {
             agent,
+            resolver,
             config: ClientConfig { api_url, ..config },
             options,
             host,
         })
+    }
+
+    /// How many name lookups this client's agent has made (IP literals and
+    /// cached hosts need none).
+    pub fn name_lookups(&self) -> u64 {
+        self.resolver.lookups()
     }
 
     /// The settings this client was built with.

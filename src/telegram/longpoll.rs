@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use super::answer;
 use super::client::{check_proxy, normalize_api_url, ClientConfig};
 use super::error::{ConfigError, Error};
+use super::resolver;
 use super::tls;
 use super::token::Token;
 
@@ -65,15 +66,16 @@ impl LongPoll {
         let api_url = normalize_api_url(&config.api_url).map_err(Error::Config)?;
         let proxy = check_proxy(&config.proxy).map_err(Error::Config)?;
         let tls = tls::tls_config(&config.ca_file).map_err(Error::Config)?;
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let agent_config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .tls_config(tls)
             .timeout_global(Some(long_poll + SLACK))
             .timeout_connect(Some(CONNECT_TIMEOUT))
             .proxy(proxy)
             .user_agent("telegram-addin-1c")
-            .build()
-            .into();
+            .build();
+        // Names resolve through a short cache, not a thread per poll.
+        let (agent, _) = resolver::agent(agent_config, CONNECT_TIMEOUT);
         let rest = api_url.split_once("://").map_or(api_url.as_str(), |x| x.1);
         let host = rest.split('/').next().unwrap_or(rest).to_owned();
         Ok(LongPoll {
