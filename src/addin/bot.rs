@@ -226,8 +226,8 @@ impl Bot {
             #[cfg(debug_assertions)]
             MethodId::DebugReceiving => self.run_receiving(spec, args),
             MethodId::GetMe => {
-                let me = self.client()?.get_me().map_err(AddinError::Telegram)?;
-                Ok(Value::from(me.to_string()))
+                let me = self.client()?.call_raw("getMe", &serde_json::json!({}));
+                Ok(Value::from(me.map_err(AddinError::Telegram)?))
             }
             MethodId::SendMessage
             | MethodId::SendFile

@@ -196,8 +196,9 @@ fn file_name_of(path: &Path) -> String {
         .unwrap_or_else(|| "file".to_owned())
 }
 
-fn json_text(value: &Json) -> Value {
-    Value::from(value.to_string())
+/// Whether a raw `result` is JSON `true`.
+fn is_true(result: &str) -> bool {
+    result.trim() == "true"
 }
 
 impl Bot {
@@ -237,10 +238,11 @@ impl Bot {
         Limits::for_server(self.settings.sending.local_server)
     }
 
-    fn exec(&mut self, request: Request<'_>) -> Result<Json, AddinError> {
+    /// Sends `request`; Telegram's `result` comes back as the answer's JSON text.
+    fn exec(&mut self, request: Request<'_>) -> Result<String, AddinError> {
         let outcome = self
             .client()?
-            .execute(request)
+            .execute_raw(request)
             .map_err(AddinError::Telegram)?;
         if let Some(id) = outcome.migrated_to {
             self.send.migrated_chat_id = id;
@@ -257,7 +259,7 @@ impl Bot {
         if utf16_len(&text) <= TEXT_LIMIT {
             options.insert("text".into(), text.into());
             let sent = self.exec(Request::new("sendMessage", options))?;
-            return Ok(json_text(&sent));
+            return Ok(Value::from(sent));
         }
         let mode_name = options
             .get("parse_mode")
@@ -282,7 +284,7 @@ impl Bot {
             .filter_map(|k| options.remove(*k).map(|v| (k.to_string(), v)))
             .collect();
         let total = parts.len();
-        let mut last = Json::Null;
+        let mut last = String::new();
         for (i, part) in parts.into_iter().enumerate() {
             let mut body = options.clone();
             body.insert("text".into(), part.into());
@@ -309,7 +311,7 @@ impl Bot {
                 options.insert("chat_id".into(), self.send.migrated_chat_id.into());
             }
         }
-        Ok(json_text(&last))
+        Ok(Value::from(last))
     }
 
     fn check_caption(&self, options: &Map<String, Json>) -> Result<(), AddinError> {
@@ -417,7 +419,7 @@ impl Bot {
             params: options,
             files,
         })?;
-        Ok(json_text(&sent))
+        Ok(Value::from(sent))
     }
 
     fn add_file(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
@@ -510,7 +512,7 @@ impl Bot {
             files,
         });
         match result {
-            Ok(value) => Ok(json_text(&value)),
+            Ok(value) => Ok(Value::from(value)),
             Err(AddinError::Telegram(telegram::Error::Api { code: 404, .. })) => {
                 Err(AddinError::UnknownMethod(method))
             }
@@ -531,7 +533,7 @@ impl Bot {
             body.insert("show_alert".into(), true.into());
         }
         let done = self.exec(Request::new("answerCallbackQuery", body))?;
-        Ok(Value::Bool(done == Json::Bool(true)))
+        Ok(Value::Bool(is_true(&done)))
     }
 
     fn edit_message(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
@@ -558,7 +560,7 @@ impl Bot {
             None => "editMessageReplyMarkup",
         };
         let edited = self.exec(Request::new(method, options))?;
-        Ok(json_text(&edited))
+        Ok(Value::from(edited))
     }
 
     fn delete_message(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
@@ -568,7 +570,7 @@ impl Bot {
         body.insert("chat_id".into(), chat.to_json());
         body.insert("message_id".into(), message.into());
         let done = self.exec(Request::new("deleteMessage", body))?;
-        Ok(Value::Bool(done == Json::Bool(true)))
+        Ok(Value::Bool(is_true(&done)))
     }
 
     fn download_file(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
@@ -576,6 +578,7 @@ impl Bot {
         let mut body = Map::new();
         body.insert("file_id".into(), file_id.trim().into());
         let info = self.exec(Request::new("getFile", body))?;
+        let info: Json = serde_json::from_str(&info).unwrap_or_default();
         let limit = self.limits().download;
         if let Some(size) = info.get("file_size").and_then(Json::as_u64) {
             self.check_size(Sized::File(None), size, limit)?;

@@ -61,16 +61,23 @@ impl Memory {
         Some(block)
     }
 
-    /// Copies `units` into a new platform block with a terminating NUL.
-    pub fn alloc_wstr(&self, units: &[u16]) -> Option<NonNull<u16>> {
-        let bytes = (units.len() + 1).checked_mul(2)?;
+    /// Encodes `text` as UTF-16 straight into a new platform block with a
+    /// terminating NUL; returns the block and its length in code units.
+    pub fn alloc_utf16(&self, text: &str) -> Option<(NonNull<u16>, usize)> {
+        let len = text.encode_utf16().count();
+        let bytes = len.checked_add(1)?.checked_mul(2)?;
         let block = self.alloc(bytes)?.cast::<u16>();
-        // SAFETY: the block holds units.len() + 1 u16 values; alignment of the
-        // platform allocator is at least that of u16.
+        // SAFETY: the block holds len + 1 u16 values (alignment of the
+        // platform allocator is at least that of u16); `take(len)` keeps every write inside it, and the
+        // encoder yields exactly `len` units for the same `text`.
         unsafe {
-            ptr::copy_nonoverlapping(units.as_ptr(), block.as_ptr(), units.len());
-            *block.as_ptr().add(units.len()) = 0;
+            let mut written = 0;
+            for unit in text.encode_utf16().take(len) {
+                block.as_ptr().add(written).write(unit);
+                written += 1;
+            }
+            block.as_ptr().add(written).write(0);
         }
-        Some(block)
+        Some((block, len))
     }
 }

@@ -141,6 +141,13 @@ impl Client {
             .map(|outcome| outcome.result)
     }
 
+    /// As [`Client::call`], with the `result` as its JSON text from the answer.
+    pub fn call_raw(&self, method: &str, params: &Value) -> Result<String, Error> {
+        let params = params.as_object().cloned().unwrap_or_default();
+        self.execute_raw(Request::new(method, params))
+            .map(|outcome| outcome.result)
+    }
+
     /// `getMe`: the bot's own User object.
     pub fn get_me(&self) -> Result<Value, Error> {
         self.call("getMe", &Value::Object(Default::default()))

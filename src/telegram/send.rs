@@ -53,11 +53,11 @@ impl<'a> Request<'a> {
     }
 }
 
-/// A successful request.
+/// A successful request; its `result` as a value, or as JSON text (`execute_raw`).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Outcome {
+pub struct Outcome<R = Value> {
     /// Telegram's `result`.
-    pub result: Value,
+    pub result: R,
     /// How many times the request was repeated.
     pub retries: u32,
     /// The new chat id when the group had become a supergroup.
@@ -96,7 +96,24 @@ fn field_text(value: &Value) -> String {
 
 impl Client {
     /// Sends `request`, repeating it where that is safe (see [`retry`]).
-    pub fn execute(&self, mut request: Request<'_>) -> Result<Outcome, Error> {
+    pub fn execute(&self, request: Request<'_>) -> Result<Outcome, Error> {
+        let method = request.method.clone();
+        let outcome = self.execute_raw(request)?;
+        let result = serde_json::from_str(&outcome.result).map_err(|e| Error::BadResponse {
+            method,
+            status: 200,
+            detail: e.to_string(),
+        })?;
+        Ok(Outcome {
+            result,
+            retries: outcome.retries,
+            migrated_to: outcome.migrated_to,
+        })
+    }
+
+    /// As [`Client::execute`], with Telegram's `result` as the JSON text of the
+    /// answer (cut out of it, not parsed and printed again).
+    pub fn execute_raw(&self, mut request: Request<'_>) -> Result<Outcome<String>, Error> {
         let started = Instant::now();
         let idempotent = retry::is_idempotent(&request.method);
         let mut retries = 0;
@@ -171,7 +188,7 @@ impl Client {
         )
     }
 
-    fn attempt(&self, request: &Request<'_>) -> Result<Value, Failure> {
+    fn attempt(&self, request: &Request<'_>) -> Result<String, Failure> {
         let method = request.method.as_str();
         let url = self.method_url(method);
         let sent = if request.files.is_empty() {
@@ -217,7 +234,7 @@ impl Client {
             "{method} answer {status}: {}",
             self.config.token.redact(&text)
         );
-        self.parse(method, status, &text).map_err(|error| Failure {
+        answer::parse_raw(method, status, text, &self.config.token).map_err(|error| Failure {
             error,
             maybe_sent: true,
         })
