@@ -19,7 +19,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use ureq::config::Config;
 use ureq::http::Uri;
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::{Agent, Error, Timeout};
 
@@ -57,11 +57,22 @@ struct Shared {
     lookups: AtomicU64,
 }
 
-/// The addresses of one `host:port` and when they go stale.
+/// The addresses of one host and port, and when they go stale.
 struct Entry {
-    key: String,
+    host: String,
+    port: u16,
     addrs: Vec<SocketAddr>,
     until: Instant,
+}
+
+/// The port a scheme implies when the URL names none.
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme.to_ascii_lowercase().as_str() {
+        "http" => Some(80),
+        "https" => Some(443),
+        "socks4" | "socks4a" | "socks5" | "socks5h" => Some(1080),
+        _ => None,
+    }
 }
 
 fn system_lookup(host_port: &str) -> io::Result<Vec<SocketAddr>> {
@@ -96,32 +107,38 @@ impl CachingResolver {
         self.shared.lookups.load(Ordering::Relaxed)
     }
 
-    fn cached(&self, key: &str) -> Option<Vec<SocketAddr>> {
+    /// Passes the fresh cached addresses of `host:port` to `found`; false when cold.
+    fn cached(&self, host: &str, port: u16, found: impl FnMut(SocketAddr)) -> bool {
         let cache = self.shared.cache.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        cache
+        let entry = cache
             .iter()
-            .find(|e| e.key == key && e.until > now)
-            .map(|e| e.addrs.clone())
+            .find(|e| e.port == port && e.host == host && e.until > now);
+        if let Some(entry) = entry {
+            entry.addrs.iter().copied().for_each(found);
+        }
+        entry.is_some()
     }
 
-    /// Looks `key` up on a thread, waiting at most `wait`; a success is cached
-    /// even when it comes too late for this request.
+    /// Looks `host:port` up on a thread, waiting at most `wait`; a success is
+    /// cached even when it comes too late for this request.
     fn look_up(
         &self,
-        key: String,
+        host: &str,
+        port: u16,
         wait: Duration,
         reason: Timeout,
     ) -> Result<Vec<SocketAddr>, Error> {
         self.shared.lookups.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::sync_channel(1);
         let shared = Arc::clone(&self.shared);
+        let host = host.to_owned();
         let spawned = std::thread::Builder::new()
             .name("tg-resolve".into())
             .spawn(move || {
-                let found = (shared.lookup)(&key);
+                let found = (shared.lookup)(&format!("{host}:{port}"));
                 if let Ok(addrs) = &found {
-                    shared.store(key, addrs);
+                    shared.store(host, port, addrs);
                 }
                 let _ = tx.send(found);
             });
@@ -136,15 +153,16 @@ impl CachingResolver {
 }
 
 impl Shared {
-    fn store(&self, key: String, addrs: &[SocketAddr]) {
+    fn store(&self, host: String, port: u16, addrs: &[SocketAddr]) {
         if addrs.is_empty() || self.keep.is_zero() {
             return;
         }
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        cache.retain(|e| e.until > now && e.key != key);
+        cache.retain(|e| e.until > now && (e.port != port || e.host != host));
         cache.push(Entry {
-            key,
+            host,
+            port,
             addrs: addrs.to_vec(),
             until: now + self.keep,
         });
@@ -161,27 +179,31 @@ impl Resolver for CachingResolver {
         let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
             return Err(Error::BadUri(format!("{uri} is not an absolute URL")));
         };
-        let key = DefaultResolver::host_and_port(scheme, authority)
+        let port = authority
+            .port_u16()
+            .or_else(|| default_port(scheme.as_str()))
             .ok_or_else(|| Error::BadUri(format!("unknown scheme: {scheme}")))?;
-        let addrs = if let Ok(literal) = key.parse::<SocketAddr>() {
-            vec![literal]
-        } else if let Some(addrs) = self.cached(&key) {
-            addrs
-        } else {
+        let host = authority.host();
+        let family = config.ip_family();
+        let mut result = self.empty();
+        let mut keep = |addr: SocketAddr| {
+            let wanted = family.keep_wanted(std::iter::once(addr)).next().is_some();
+            if wanted && result.len() < MAX_ADDRS {
+                result.push(addr);
+            }
+        };
+        let literal = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = literal.parse::<IpAddr>() {
+            keep(SocketAddr::new(ip, port));
+        } else if !self.cached(host, port, &mut keep) {
             let (wait, reason) = if self.shared.bound < *timeout.after {
                 (self.shared.bound, Timeout::Resolve)
             } else {
                 (*timeout.after, timeout.reason)
             };
-            self.look_up(key, wait, reason)?
-        };
-        let mut result = self.empty();
-        for addr in config
-            .ip_family()
-            .keep_wanted(addrs.into_iter())
-            .take(MAX_ADDRS)
-        {
-            result.push(addr);
+            self.look_up(host, port, wait, reason)?
+                .into_iter()
+                .for_each(&mut keep);
         }
         if result.is_empty() {
             Err(Error::HostNotFound)
