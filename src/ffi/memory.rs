@@ -91,17 +91,23 @@ fn utf16_len(text: &str) -> usize {
 }
 
 /// Writes `text` as UTF-16 into `out`, which is [`utf16_len`] units long;
-/// ASCII (most of a Bot API answer) is widened byte by byte.
+/// runs of ASCII (most of a Bot API answer) are widened byte by byte.
 fn encode_utf16(text: &str, out: &mut [u16]) {
-    if text.is_ascii() {
-        for (unit, byte) in out.iter_mut().zip(text.bytes()) {
+    let (mut rest, mut w) = (text, 0);
+    while !rest.is_empty() {
+        let run = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        for (unit, byte) in out[w..].iter_mut().zip(rest[..run].bytes()) {
             *unit = u16::from(byte);
         }
-        return;
-    }
-    let mut w = 0;
-    for c in text.chars() {
-        w += c.encode_utf16(&mut out[w..]).len();
+        w += run;
+        let mut chars = rest[run..].chars();
+        if let Some(c) = chars.next() {
+            w += c.encode_utf16(&mut out[w..]).len();
+        }
+        rest = chars.as_str();
     }
 }
 
