@@ -13,6 +13,17 @@ use telegram_addin::telegram::{Client, ClientConfig, Token};
 
 const WAIT: Duration = Duration::from_secs(10);
 
+/// The tests of this file run one at a time: the thread count must not see
+/// the sandboxes and proxies of the others.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Fewer tasks than this may be created during 200 sends (a thread per
+/// request makes at least 200; other processes on the machine make a few).
+const TASKS_ALLOWED: u64 = 100;
+
 /// `http://localhost:<port>` of the sandbox: a host name, so it must be looked up.
 fn by_name(sandbox: &Sandbox) -> String {
     format!("http://localhost:{}", sandbox.addr().port())
@@ -51,6 +62,7 @@ fn sandbox_with_user() -> (Sandbox, i64) {
 /// the connections by the sandbox.
 #[test]
 fn a_host_name_is_looked_up_once_per_connection_not_per_request() {
+    let _serial = serial();
     let (sandbox, user) = sandbox_with_user();
     let client = client(by_name(&sandbox), String::new());
     send(&client, user, 200);
@@ -68,6 +80,7 @@ fn a_host_name_is_looked_up_once_per_connection_not_per_request() {
 
 #[test]
 fn through_a_connect_proxy_only_the_proxys_name_is_looked_up_per_connection() {
+    let _serial = serial();
     let (sandbox, user) = sandbox_with_user();
     let proxy = Proxy::start(Kind::Connect, None);
     let client = client(
@@ -94,6 +107,7 @@ fn through_a_connect_proxy_only_the_proxys_name_is_looked_up_per_connection() {
 
 #[test]
 fn through_socks5h_nothing_is_resolved_locally() {
+    let _serial = serial();
     let (sandbox, user) = sandbox_with_user();
     let proxy = Proxy::start(Kind::Socks5, None);
     let client = client(
@@ -131,6 +145,7 @@ fn live_threads() -> usize {
 #[cfg(target_os = "linux")]
 #[test]
 fn two_hundred_sends_start_no_thread() {
+    let _serial = serial();
     let (sandbox, user) = sandbox_with_user();
     let mut bot = bot();
     bot.set("Token", Value::str(sandbox.token())).unwrap();
@@ -146,19 +161,20 @@ fn two_hundred_sends_start_no_thread() {
     send(&mut bot, 0);
     let live_before = live_threads();
     let mut created = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..10 {
         let before = next_task_id();
         for i in 0..200 {
             send(&mut bot, i);
         }
         // Minus the one this measurement itself starts.
         created.push(next_task_id() - before - 1);
-        if created[created.len() - 1] < 20 {
+        if created[created.len() - 1] < TASKS_ALLOWED {
             break;
         }
     }
+    eprintln!("tasks created on the machine during 200 sends, per try: {created:?}");
     assert!(
-        created.iter().any(|n| *n < 20),
+        created.iter().any(|n| *n < TASKS_ALLOWED),
         "tasks created during 200 sends, per try: {created:?}"
     );
     assert_eq!(live_threads(), live_before, "no thread is left behind");
