@@ -93,6 +93,12 @@ fn utf16_len(text: &str) -> usize {
 /// Writes `text` as UTF-16 into `out`, which is [`utf16_len`] units long;
 /// runs of ASCII (most of a Bot API answer) are widened byte by byte.
 fn encode_utf16(text: &str, out: &mut [u16]) {
+    if text.is_ascii() {
+        for (unit, byte) in out.iter_mut().zip(text.bytes()) {
+            *unit = u16::from(byte);
+        }
+        return;
+    }
     let (mut rest, mut w) = (text, 0);
     while !rest.is_empty() {
         let run = rest

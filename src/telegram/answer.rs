@@ -1,6 +1,8 @@
 //! Reading a Bot API answer: `{"ok":true,"result":…}` or
 //! `{"ok":false,"error_code":…,"description":…,"parameters":{…}}`.
 
+use std::io::Read;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -20,14 +22,25 @@ struct Envelope<R> {
 /// The largest answer body read (a getUpdates batch of 100 can be large).
 const ANSWER_LIMIT: u64 = 64 * 1024 * 1024;
 
-/// Reads an HTTP answer: its status and its body as text.
+/// Buffer reserved up front for an answer of announced size, at most.
+const PRESIZE_LIMIT: u64 = 1024 * 1024;
+
+/// Reads an HTTP answer: its status and its body as text. The buffer is
+/// sized from `Content-Length`, so a small answer takes one read and the
+/// end-of-body check instead of a series of growing reads.
 pub fn read(response: ureq::http::Response<ureq::Body>) -> Result<(u16, String), ureq::Error> {
     let status = response.status().as_u16();
-    let text = response
-        .into_body()
-        .with_config()
-        .limit(ANSWER_LIMIT)
-        .read_to_string()?;
+    let body = response.into_body();
+    let presize = body.content_length().unwrap_or(0).min(PRESIZE_LIMIT) as usize;
+    let mut reader = body.into_with_config().limit(ANSWER_LIMIT).reader();
+    let mut bytes = Vec::with_capacity(presize);
+    reader.read_to_end(&mut bytes)?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        ureq::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
+    })?;
     Ok((status, text))
 }
 
