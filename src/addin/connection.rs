@@ -185,8 +185,8 @@ impl Connection {
     pub fn run(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
         match a.id() {
             MethodId::GetMe => {
-                let me = self.client()?.get_me().map_err(AddinError::Telegram)?;
-                Ok(Value::from(me.to_string()))
+                let me = self.client()?.call_raw("getMe", &serde_json::json!({}));
+                Ok(Value::from(me.map_err(AddinError::Telegram)?))
             }
             other => Err(AddinError::Internal(format!(
                 "{other:?} is not a connection method"

@@ -137,8 +137,9 @@ fn file_name_of(path: &Path) -> String {
         .unwrap_or_else(|| "file".to_owned())
 }
 
-fn json_text(value: &Json) -> Value {
-    Value::from(value.to_string())
+/// Whether a raw `result` is JSON `true`.
+fn is_true(result: &str) -> bool {
+    result.trim() == "true"
 }
 
 impl Sending {
@@ -172,10 +173,11 @@ impl Sending {
         Limits::for_server(self.local_server)
     }
 
-    fn exec(&mut self, cx: &mut Context<'_>, request: Request<'_>) -> Result<Json, AddinError> {
+    /// Sends `request`; Telegram's `result` comes back as the answer's JSON text.
+    fn exec(&mut self, cx: &mut Context<'_>, request: Request<'_>) -> Result<String, AddinError> {
         let outcome = cx
             .client()?
-            .execute(request)
+            .execute_raw(request)
             .map_err(AddinError::Telegram)?;
         if let Some(id) = outcome.migrated_to {
             self.migrated_chat_id = id;
@@ -196,7 +198,7 @@ impl Sending {
         if utf16_len(&text) <= TEXT_LIMIT {
             options.insert("text".into(), text.into());
             let sent = self.exec(cx, Request::new("sendMessage", options))?;
-            return Ok(json_text(&sent));
+            return Ok(Value::from(sent));
         }
         let mode_name = options
             .get("parse_mode")
@@ -221,7 +223,7 @@ impl Sending {
             .filter_map(|k| options.remove(*k).map(|v| (k.to_string(), v)))
             .collect();
         let total = parts.len();
-        let mut last = Json::Null;
+        let mut last = String::new();
         for (i, part) in parts.into_iter().enumerate() {
             let mut body = options.clone();
             body.insert("text".into(), part.into());
@@ -248,7 +250,7 @@ impl Sending {
                 options.insert("chat_id".into(), self.migrated_chat_id.into());
             }
         }
-        Ok(json_text(&last))
+        Ok(Value::from(last))
     }
 
     fn check_caption(&self, options: &Map<String, Json>) -> Result<(), AddinError> {
@@ -359,7 +361,7 @@ impl Sending {
                 files,
             },
         )?;
-        Ok(json_text(&sent))
+        Ok(Value::from(sent))
     }
 
     fn add_file(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
@@ -455,7 +457,7 @@ impl Sending {
             },
         );
         match result {
-            Ok(value) => Ok(json_text(&value)),
+            Ok(value) => Ok(Value::from(value)),
             Err(AddinError::Telegram(telegram::Error::Api { code: 404, .. })) => {
                 Err(AddinError::UnknownMethod(method))
             }
@@ -480,7 +482,7 @@ impl Sending {
             body.insert("show_alert".into(), true.into());
         }
         let done = self.exec(cx, Request::new("answerCallbackQuery", body))?;
-        Ok(Value::Bool(done == Json::Bool(true)))
+        Ok(Value::Bool(is_true(&done)))
     }
 
     fn edit_message(
@@ -511,7 +513,7 @@ impl Sending {
             None => "editMessageReplyMarkup",
         };
         let edited = self.exec(cx, Request::new(method, options))?;
-        Ok(json_text(&edited))
+        Ok(Value::from(edited))
     }
 
     fn delete_message(
@@ -525,7 +527,7 @@ impl Sending {
         body.insert("chat_id".into(), chat.to_json());
         body.insert("message_id".into(), message.into());
         let done = self.exec(cx, Request::new("deleteMessage", body))?;
-        Ok(Value::Bool(done == Json::Bool(true)))
+        Ok(Value::Bool(is_true(&done)))
     }
 
     fn download_file(
@@ -537,6 +539,7 @@ impl Sending {
         let mut body = Map::new();
         body.insert("file_id".into(), file_id.trim().into());
         let info = self.exec(cx, Request::new("getFile", body))?;
+        let info: Json = serde_json::from_str(&info).unwrap_or_default();
         let limit = self.limits().download;
         if let Some(size) = info.get("file_size").and_then(Json::as_u64) {
             self.check_size(Oversized::Download, size, limit)?;
