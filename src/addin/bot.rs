@@ -8,7 +8,7 @@ use crate::telegram::{
     self, check_proxy, normalize_api_url, Client, ClientConfig, Token, TokenError,
 };
 
-use super::errors::{AddinError, Invalid, Lang, Name};
+use super::errors::{AddinError, Invalid, Lang, Name, PathRole};
 use super::members::{self, MethodId, MethodSpec, PropId, METHODS, PROPS};
 use super::params;
 
@@ -204,6 +204,15 @@ impl Bot {
             PropId::CaFile => {
                 let path = params::opt_string(name, &value)?.unwrap_or_default();
                 if !path.trim().is_empty() {
+                    crate::fsguard::read_limited(
+                        std::path::Path::new(path.trim()),
+                        crate::fsguard::CA_FILE_LIMIT,
+                    )
+                    .map_err(|error| AddinError::Path {
+                        role: PathRole::CaFile,
+                        path: path.trim().to_owned(),
+                        error,
+                    })?;
                     telegram::read_ca_file(&path)
                         .map_err(|e| AddinError::Telegram(telegram::Error::Config(e)))?;
                 }

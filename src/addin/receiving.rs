@@ -11,12 +11,12 @@ use serde_json::{json, Value as Json};
 use crate::ffi::{Host, Param, Value};
 use crate::receiving::{
     self, default_state_dir, json_array, parse_webhook, BackoffConfig, Delivery, Notice,
-    PollerConfig, PullError, Status, Subscription, Update, UpdateSink, WebhookError,
+    OffsetStore, PollerConfig, PullError, Status, Subscription, Update, UpdateSink, WebhookError,
 };
 use crate::telegram::{self, ClientConfig, Token};
 
 use super::bot::Bot;
-use super::errors::{AddinError, Invalid, Lang, Name};
+use super::errors::{AddinError, Invalid, Lang, Name, PathRole};
 use super::members::{MethodId, MethodSpec, PropId};
 use super::params::{self, Args};
 
@@ -397,6 +397,16 @@ impl Bot {
     ) -> Result<Subscription, AddinError> {
         let config = self.poller_config()?;
         let dir = config.state_dir.display().to_string();
+        let store = OffsetStore::new(
+            &config.state_dir,
+            &config.client.token,
+            &config.client.api_url,
+        );
+        store.check().map_err(|error| AddinError::Path {
+            role: PathRole::State,
+            path: store.path().display().to_string(),
+            error,
+        })?;
         receiving::subscribe(config, delivery, allowed).map_err(|e| {
             localized(
                 format!("Cannot start receiving updates: {e}. Check that the state folder {dir} (StateDir) can be written, and the ApiUrl and Proxy settings."),

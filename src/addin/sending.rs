@@ -10,6 +10,7 @@ use log::LevelFilter;
 use serde_json::{Map, Value as Json};
 
 use crate::ffi::{Param, Value};
+use crate::fsguard::{self, FsError};
 use crate::logging::{self, Sink};
 use crate::telegram::{
     self, utf16_len, ClientOptions, Limits, ParseMode, Request, Source, Upload, CAPTION_LIMIT,
@@ -17,7 +18,7 @@ use crate::telegram::{
 };
 
 use super::bot::Bot;
-use super::errors::{AddinError, Expected, Invalid, Name, Sized};
+use super::errors::{AddinError, Expected, Invalid, Name, PathRole, Sized};
 use super::members::{MethodId, MethodSpec, PropId};
 use super::params::{self, Args};
 
@@ -346,14 +347,17 @@ impl Bot {
     /// A local file to upload: it must exist and fit in `limit` bytes.
     fn local_file(&self, text: &str, limit: u64) -> Result<PathBuf, AddinError> {
         let path = PathBuf::from(text);
-        let size = std::fs::metadata(&path)
-            .ok()
-            .filter(|m| m.is_file())
-            .map(|m| m.len())
-            .ok_or_else(|| AddinError::FileUnreadable {
+        let size = fsguard::regular_size(&path).map_err(|e| match e {
+            FsError::Missing => AddinError::FileUnreadable {
                 path: text.to_owned(),
                 detail: String::new(),
-            })?;
+            },
+            error => AddinError::Path {
+                role: PathRole::Upload,
+                path: text.to_owned(),
+                error,
+            },
+        })?;
         self.check_size(Sized::File(Some(file_name_of(&path))), size, limit)?;
         Ok(path)
     }
@@ -590,11 +594,12 @@ impl Bot {
         // A local (--local) server answers with an absolute path on its own disk.
         let local = Path::new(file_path);
         if self.settings.sending.local_server && local.is_absolute() && local.is_file() {
-            return std::fs::read(local)
+            return fsguard::read_limited(local, limit)
                 .map(Value::Blob)
-                .map_err(|e| AddinError::FileUnreadable {
+                .map_err(|error| AddinError::Path {
+                    role: PathRole::Download,
                     path: file_path.to_owned(),
-                    detail: e.to_string(),
+                    error,
                 });
         }
         let bytes = self
@@ -641,13 +646,19 @@ impl Bot {
                 let path = params::opt_string(name, &value)?.unwrap_or_default();
                 let path = path.trim().to_owned();
                 if !path.is_empty() {
-                    std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(&path)
-                        .map_err(|e| AddinError::LogFile {
-                            path: path.clone(),
-                            detail: e.to_string(),
+                    let log_path = Path::new(&path);
+                    fsguard::check_log_file(log_path)
+                        .and_then(|()| fsguard::open_append(log_path))
+                        .map_err(|error| match error {
+                            FsError::Io(detail) => AddinError::LogFile {
+                                path: path.clone(),
+                                detail,
+                            },
+                            error => AddinError::Path {
+                                role: PathRole::LogFile,
+                                path: path.clone(),
+                                error,
+                            },
                         })?;
                 }
                 self.reopen_log(&path, self.settings.sending.log_level)?;
@@ -671,9 +682,10 @@ impl Bot {
         if path.is_empty() || level == LevelFilter::Off {
             return Ok(());
         }
-        let sink = Sink::open(path, level).map_err(|e| AddinError::LogFile {
+        let sink = Sink::open(path, level).map_err(|error| AddinError::Path {
+            role: PathRole::LogFile,
             path: path.to_owned(),
-            detail: e.to_string(),
+            error,
         })?;
         self.send.log = Some(sink);
         Ok(())

@@ -195,6 +195,13 @@ impl Poller {
         first: Sub,
     ) -> Result<(Poller, u64), String> {
         let poll = LongPoll::new(&config.client, config.long_poll).map_err(|e| e.to_string())?;
+        store
+            .check()
+            .map_err(|e| format!("{}: {e}", store.path().display()))?;
+        let cleaned = store.clean();
+        if cleaned > 0 {
+            log::info!("removed {cleaned} temp file(s) a stopped process left in the state folder");
+        }
         let saved = store.load();
         store
             .save(saved, Durability::Flushed)

@@ -155,8 +155,7 @@ pub(crate) fn build<'a>(
                 segments.push_back(Segment::Slice(bytes));
             }
             Source::Path(path) => {
-                let file = File::open(path)?;
-                let left = file.metadata()?.len();
+                let (file, left) = crate::fsguard::open_read(path)?;
                 length += left;
                 segments.push_back(Segment::File { file, left });
             }
