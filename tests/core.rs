@@ -24,6 +24,8 @@ const PROPS: &[(&str, &str)] = &[
     ("Polling", "ПолучениеЗапущено"),
     ("StateDir", "КаталогСостояния"),
     ("WebhookSecret", "СекретWebhook"),
+    ("ConfirmEvents", "ПодтверждатьСобытия"),
+    ("MaxParts", "МаксимумЧастей"),
 ];
 
 const METHODS: &[(&str, &str, i64)] = &[

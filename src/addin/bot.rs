@@ -136,8 +136,10 @@ impl Bot {
             PropId::LongPollTimeout
             | PropId::Polling
             | PropId::StateDir
-            | PropId::WebhookSecret => self.read_receiving_prop(id),
+            | PropId::WebhookSecret
+            | PropId::ConfirmEvents => self.read_receiving_prop(id),
             PropId::MaxRetries
+            | PropId::MaxParts
             | PropId::ConnectTimeout
             | PropId::LocalServer
             | PropId::LogFile
@@ -157,8 +159,10 @@ impl Bot {
             PropId::LongPollTimeout
             | PropId::Polling
             | PropId::StateDir
-            | PropId::WebhookSecret => return self.write_receiving_prop(spec.id, name, &value),
+            | PropId::WebhookSecret
+            | PropId::ConfirmEvents => return self.write_receiving_prop(spec.id, name, &value),
             PropId::MaxRetries
+            | PropId::MaxParts
             | PropId::ConnectTimeout
             | PropId::LocalServer
             | PropId::LogFile

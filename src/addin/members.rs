@@ -21,6 +21,10 @@ pub enum PropId {
     LogFile,
     LogLevel,
     MigratedChatId,
+    /// Event mode confirms an update only on `ConfirmUpdates` (at-least-once).
+    ConfirmEvents,
+    /// Most messages one `SendMessage` may split a long text into.
+    MaxParts,
 }
 
 /// A method of the object.
@@ -181,6 +185,14 @@ pub static PROPS: &[PropSpec] = &[
         true,
         true,
     ),
+    prop(
+        PropId::ConfirmEvents,
+        "ConfirmEvents",
+        "ПодтверждатьСобытия",
+        true,
+        true,
+    ),
+    prop(PropId::MaxParts, "MaxParts", "МаксимумЧастей", true, true),
 ];
 
 /// Every method, in the order 1C numbers them.

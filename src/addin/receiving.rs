@@ -64,6 +64,10 @@ pub(super) struct Receiving {
     subscription: Option<Subscription>,
     /// The subscription raises external events (else it is pulled).
     events: bool,
+    /// `ConfirmEvents`: in event mode the offset moves only on `ConfirmUpdates`.
+    confirm_events: bool,
+    /// Whether the running event subscription was started with `confirm_events`.
+    events_confirmed: bool,
     tuning: Tuning,
 }
 
@@ -72,6 +76,7 @@ struct HostSink {
     host: Host,
     lang: Lang,
     token: Token,
+    confirm: bool,
 }
 
 impl UpdateSink for HostSink {
@@ -82,6 +87,10 @@ impl UpdateSink for HostSink {
     fn notify(&self, notice: &Notice) -> bool {
         let data = notice_json(notice, self.lang, &self.token);
         super::events::raise(&self.host, ERROR_EVENT, &data)
+    }
+
+    fn needs_confirmation(&self) -> bool {
+        self.confirm
     }
 }
 
@@ -171,6 +180,28 @@ fn opt_bool(name: Name, param: &Param<'_>) -> Result<bool, AddinError> {
     }
 }
 
+/// `UpdateId` of `ConfirmUpdates`: a number, or an update's JSON text as an
+/// event's `Data` (or `GetUpdates`) gives it — its leading `update_id` is read.
+fn update_id_param(name: Name, param: &Param<'_>) -> Result<i64, AddinError> {
+    let limit = 1i64 << 53;
+    let Param::Str(units) = param else {
+        return params::integer(name, param, -limit, limit);
+    };
+    let text = params::decode(name, units)?;
+    let text = text.trim();
+    let id = if text.starts_with('{') {
+        receiving::leading_update_id(text)
+    } else {
+        text.parse().ok()
+    };
+    id.filter(|id| id.abs() <= limit).ok_or_else(|| AddinError::Invalid {
+        name,
+        why: Invalid::Other(
+            "pass the update_id (a number) or the event's Data as it came / передайте update_id (число) или Данные события как есть".into(),
+        ),
+    })
+}
+
 /// `AllowedUpdates`: a JSON array of update kinds; Undefined, "" or `[]` mean all.
 fn allowed_updates(name: Name, param: &Param<'_>) -> Result<Option<Vec<String>>, AddinError> {
     let text = params::opt_string(name, param)?.unwrap_or_default();
@@ -215,6 +246,7 @@ impl Bot {
             } else {
                 "***"
             }),
+            PropId::ConfirmEvents => Value::Bool(r.confirm_events),
             _ => Value::Empty,
         }
     }
@@ -240,6 +272,10 @@ impl Bot {
                 let secret = params::opt_string(name, value)?.unwrap_or_default();
                 check_secret(name, &secret)?;
                 self.receiving.webhook_secret = secret;
+            }
+            PropId::ConfirmEvents => {
+                // Takes effect at the next StartPolling.
+                self.receiving.confirm_events = opt_bool(name, value)?;
             }
             _ => return Err(AddinError::ReadOnly(name)),
         }
@@ -272,10 +308,10 @@ impl Bot {
                 self.get_updates(Duration::from_secs(wait as u64), limit as usize)
             }
             MethodId::ConfirmUpdates => {
-                let limit = 1i64 << 53;
-                let id = params::integer(name(0), &arg(0), -limit, limit)?;
-                match &self.receiving.subscription {
-                    Some(s) if !self.receiving.events => {
+                let id = update_id_param(name(0), &arg(0))?;
+                let r = &self.receiving;
+                match &r.subscription {
+                    Some(s) if !r.events || r.events_confirmed => {
                         s.confirm(id);
                         Ok(Value::Bool(true))
                     }
@@ -362,6 +398,7 @@ impl Bot {
     pub(super) fn stop_receiving(&mut self) {
         self.receiving.subscription = None;
         self.receiving.events = false;
+        self.receiving.events_confirmed = false;
     }
 
     fn poller_config(&self) -> Result<PollerConfig, AddinError> {
@@ -434,6 +471,7 @@ impl Bot {
                     host: host.clone(),
                     lang: self.lang,
                     token,
+                    confirm: self.receiving.confirm_events,
                 }))
             }
             _ => Delivery::Pull,
@@ -441,13 +479,23 @@ impl Bot {
         let events = matches!(delivery, Delivery::Events(_));
         self.receiving.subscription = Some(self.subscribe(delivery, allowed)?);
         self.receiving.events = events;
+        self.receiving.events_confirmed = events && self.receiving.confirm_events;
         Ok(())
     }
 
     fn get_updates(&mut self, wait: Duration, limit: usize) -> Result<Value, AddinError> {
-        if self.receiving.events && self.receiving.subscription.is_some() {
+        let polling = self
+            .receiving
+            .subscription
+            .as_ref()
+            .is_some_and(Subscription::running);
+        if self.receiving.events && !polling {
+            // Polling stopped by itself (a 401): pulling is allowed again.
+            self.stop_receiving();
+        }
+        if self.receiving.events && polling {
             return Err(localized(
-                "Updates arrive as external events while StartPolling runs in a client; handle them in ВнешнееСобытие, or call StopPolling before GetUpdates.".into(),
+                "Updates arrive as external events while StartPolling runs in a client; handle them in the form's ExternalEvent handler, or call StopPolling before GetUpdates.".into(),
                 "Пока в клиенте работает НачатьПолучение, обновления приходят внешними событиями; обрабатывайте их в ВнешнееСобытие или вызовите ОстановитьПолучение перед ПолучитьОбновления.".into(),
             ));
         }

@@ -22,5 +22,5 @@ pub use poller::{Delivery, PollerConfig, Status};
 pub use registry::{subscribe, PullError, Subscription};
 pub use sink::{Notice, UpdateSink};
 pub use store::{default_state_dir, OffsetStore};
-pub use update::{json_array, Update, ALL_KINDS};
+pub use update::{json_array, leading_update_id, Update, ALL_KINDS};
 pub use webhook::{parse_webhook, WebhookError};

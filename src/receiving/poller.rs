@@ -376,22 +376,40 @@ fn deliver_until_idle<'a>(
                 let Some(item) = sub.queue.pop_front() else {
                     break;
                 };
+                let confirmed_later = sink.needs_confirmation();
+                if let (true, Item::Update(u)) = (confirmed_later, &item) {
+                    // Awaiting confirmation from the moment it is offered: the
+                    // handler may confirm it before this thread runs again.
+                    sub.handed.push(u.clone());
+                }
                 // Never call into the platform while holding the lock.
                 drop(st);
                 let taken = match &item {
                     Item::Update(u) => sink.offer(u),
                     Item::Notice(n) => sink.notify(n),
                 };
+                let accepted = Instant::now();
                 st = shared.lock();
                 if taken {
                     retry = first_retry;
-                    // Recorded at once, so a killed process resumes right
-                    // after this update; fsynced when the batch is through.
-                    if matches!(item, Item::Update(_)) {
-                        st.persist(Durability::Renamed);
+                    if let Item::Update(update) = item {
+                        // With confirmation it is taken for good only when 1C confirms it.
+                        if !confirmed_later {
+                            // Recorded at once, so a killed process resumes right
+                            // after this update; fsynced when the batch is through.
+                            st.persist(Durability::Renamed);
+                            log::debug!(
+                                "update {} accepted by the platform; offset saved {} µs later",
+                                update.id,
+                                accepted.elapsed().as_micros()
+                            );
+                        }
                     }
                 } else {
                     if let Some(sub) = st.subs.get_mut(&id) {
+                        if let Item::Update(u) = &item {
+                            sub.handed.retain(|h| h.id != u.id);
+                        }
                         sub.queue.push_front(item);
                     }
                     refused = true;
