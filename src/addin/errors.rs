@@ -190,6 +190,8 @@ pub enum AddinError {
     UnknownMethod(String),
     /// The log file cannot be opened.
     LogFile { path: String, detail: String },
+    /// A long text would become more messages than `MaxParts`; nothing was sent.
+    TooManyParts { parts: usize, max: usize },
     /// A path the add-in would read or write is refused (a FIFO, a device,
     /// too big, not our log, a name leaving its folder).
     Path {
@@ -328,6 +330,10 @@ impl AddinError {
             AddinError::LogFile { path, detail } => lang.pick(
                 format!("Cannot open the log file '{path}': {detail}. Check the folder exists and the 1C process may write there."),
                 format!("Не удалось открыть файл журнала '{path}': {detail}. Проверьте, что каталог существует и процесс 1С может писать в него."),
+            ),
+            AddinError::TooManyParts { parts, max } => lang.pick(
+                format!("The text would be sent as {parts} messages, more than MaxParts ({max}); nothing was sent. Shorten the text, send it as a file (SendFile), or raise MaxParts."),
+                format!("Текст ушёл бы {parts} сообщениями, больше МаксимумЧастей ({max}); ничего не отправлено. Сократите текст, отправьте его файлом (ОтправитьФайл) или увеличьте МаксимумЧастей."),
             ),
             AddinError::Path { role, path, error } => {
                 let (what_en, what_ru, hint_en, hint_ru) = role.texts();

@@ -24,6 +24,9 @@ use super::params::{self, Args};
 
 /// Largest `MaxRetries`.
 const MAX_RETRIES: i64 = 10;
+/// Default and largest `MaxParts`.
+const DEFAULT_MAX_PARTS: i64 = 20;
+const MAX_MAX_PARTS: i64 = 10_000;
 /// Largest `ConnectTimeout`, seconds.
 const MAX_CONNECT_SECS: i64 = 3600;
 
@@ -35,6 +38,8 @@ pub(super) struct SendSettings {
     local_server: bool,
     log_file: String,
     log_level: LevelFilter,
+    /// `MaxParts`: most messages one `SendMessage` may become.
+    max_parts: i64,
 }
 
 impl Default for SendSettings {
@@ -45,6 +50,7 @@ impl Default for SendSettings {
             local_server: false,
             log_file: String::new(),
             log_level: LevelFilter::Info,
+            max_parts: DEFAULT_MAX_PARTS,
         }
     }
 }
@@ -269,6 +275,15 @@ impl Bot {
         if options.contains_key("entities") {
             return Err(AddinError::CannotSplit { mode: "entities" });
         }
+        let max_parts = self.settings.sending.max_parts as usize;
+        // Each part holds at most TEXT_LIMIT characters: refuse before splitting.
+        let least_parts = utf16_len(&text).div_ceil(TEXT_LIMIT);
+        if least_parts > max_parts {
+            return Err(AddinError::TooManyParts {
+                parts: least_parts,
+                max: max_parts,
+            });
+        }
         let parts =
             telegram::split(&text, mode, TEXT_LIMIT).map_err(|_| AddinError::CannotSplit {
                 mode: match mode {
@@ -277,6 +292,12 @@ impl Bot {
                     _ => "MarkdownV2",
                 },
             })?;
+        if parts.len() > max_parts {
+            return Err(AddinError::TooManyParts {
+                parts: parts.len(),
+                max: max_parts,
+            });
+        }
         let markup = options.remove("reply_markup");
         let reply: Vec<(String, Json)> = ["reply_parameters", "reply_to_message_id"]
             .iter()
@@ -619,6 +640,7 @@ impl Bot {
             PropId::LogFile => Value::from(s.log_file.clone()),
             PropId::LogLevel => Value::from(logging::level_name(s.log_level)),
             PropId::MigratedChatId => Value::Number(self.send.migrated_chat_id as f64),
+            PropId::MaxParts => Value::Int(s.max_parts as i32),
             _ => Value::Empty,
         }
     }
@@ -641,6 +663,9 @@ impl Bot {
             }
             PropId::LocalServer => {
                 self.settings.sending.local_server = opt_bool(name, &value, false)?;
+            }
+            PropId::MaxParts => {
+                self.settings.sending.max_parts = params::integer(name, &value, 1, MAX_MAX_PARTS)?;
             }
             PropId::LogFile => {
                 let path = params::opt_string(name, &value)?.unwrap_or_default();

@@ -203,6 +203,10 @@ impl Poller {
             log::info!("removed {cleaned} temp file(s) a stopped process left in the state folder");
         }
         let saved = store.load();
+        log::info!(
+            "receiving started: state file {}, last confirmed update {saved}",
+            store.path().display()
+        );
         store
             .save(saved, Durability::Flushed)
             .map_err(|e| format!("{}: {e}", store.path().display()))?;
@@ -294,10 +298,17 @@ fn run(shared: &Shared, poll: &LongPoll, config: &PollerConfig) {
             Ok(values) => {
                 backoff.reset();
                 if matches!(st.status, Status::Lost(_) | Status::Conflict(_)) {
+                    log::info!("receiving: connection to Telegram restored");
                     st.status = Status::Running;
                     st.broadcast(Notice::Restored);
                 }
+                let received = values.len();
                 let new = st.distribute(values);
+                log::debug!(
+                    "getUpdates (offset {}): {received} update(s), {new} new, last id {}",
+                    request.offset,
+                    st.fetched
+                );
                 not_before = if new == 0 {
                     started + config.min_interval
                 } else {
@@ -312,6 +323,7 @@ fn run(shared: &Shared, poll: &LongPoll, config: &PollerConfig) {
                     _ => (0, None),
                 };
                 let was_running = st.status == Status::Running;
+                let error_text = error.to_string();
                 let mut delay = backoff.delay();
                 if code == 401 {
                     st.status = Status::Stopped(error.clone());
@@ -333,7 +345,21 @@ fn run(shared: &Shared, poll: &LongPoll, config: &PollerConfig) {
                     }
                 }
                 // The delay runs from the failure: a request that hung long does not count.
-                not_before = Instant::now() + delay.max(config.min_interval);
+                let pause = delay.max(config.min_interval);
+                match &st.status {
+                    Status::Stopped(_) => {
+                        log::error!("receiving stopped: getUpdates was refused (401): {error_text}")
+                    }
+                    _ if was_running => log::warn!(
+                        "receiving: getUpdates failed: {error_text}; retrying in {} ms",
+                        pause.as_millis()
+                    ),
+                    _ => log::info!(
+                        "receiving: getUpdates failed again: {error_text}; retrying in {} ms",
+                        pause.as_millis()
+                    ),
+                }
+                not_before = Instant::now() + pause;
             }
         }
         drop(st);

@@ -39,7 +39,14 @@ pub fn parse(method: &str, status: u16, text: &str, token: &Token) -> Result<Val
         status,
         detail: token.redact(&detail),
     };
-    let envelope: Envelope = serde_json::from_str(text).map_err(|_| bad(snippet(text)))?;
+    let envelope: Envelope = serde_json::from_str(text).map_err(|_| {
+        // The body may hold messages and names: only the debug log sees it.
+        log::debug!(
+            "{method}: HTTP {status}, not a Bot API answer: {}",
+            token.redact(&text.chars().take(2000).collect::<String>())
+        );
+        bad(shape_of(text))
+    })?;
     if envelope.ok {
         return envelope.result.ok_or_else(|| bad("no result".to_owned()));
     }
@@ -51,17 +58,20 @@ pub fn parse(method: &str, status: u16, text: &str, token: &Token) -> Result<Val
     })
 }
 
-/// The first 200 characters of a body, for error texts.
-fn snippet(text: &str) -> String {
-    let mut s: String = text.chars().take(200).collect();
-    if s.len() < text.len() {
-        s.push('…');
-    }
-    if s.trim().is_empty() {
-        "empty answer".to_owned()
+/// What a body that is not a Bot API answer looks like, for error texts,
+/// without any of its content (it may hold message texts and user names).
+fn shape_of(text: &str) -> String {
+    let t = text.trim_start();
+    let what = if t.is_empty() {
+        return "empty answer".to_owned();
+    } else if t.starts_with('<') {
+        "an HTML page"
+    } else if t.starts_with('{') || t.starts_with('[') {
+        "broken or truncated JSON"
     } else {
-        s
-    }
+        "not JSON"
+    };
+    format!("{what}, {} bytes", text.len())
 }
 
 #[cfg(test)]
@@ -88,6 +98,13 @@ mod tests {
         let err = parse("getMe", 502, "<html>1:SecretPart</html>", &token).unwrap_err();
         assert!(
             matches!(err, Error::BadResponse { status: 502, ref detail, .. } if !detail.contains("SecretPart"))
+        );
+        let body = r#"{"ok":true,"result":[{"update_id":1,"message":{"text":"private words","from":{"first_name":"Ann"}"#;
+        let err = parse("getUpdates", 200, body, &token).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            !text.contains("private") && !text.contains("Ann") && text.contains("truncated JSON"),
+            "{text}"
         );
     }
 }
