@@ -213,6 +213,9 @@ struct Tally {
     confirmed: BTreeSet<i64>,
     /// Pull mode: the ids of the batch since the last `PULL`.
     batch: Vec<i64>,
+    /// Pull mode: the batch before it, confirmed only once the GetUpdates
+    /// after `PULL` has returned (its confirmation may be cut by a kill).
+    previous: Vec<i64>,
     /// Handled but not confirmed when some process died.
     open_at_kill: BTreeSet<i64>,
     pull: bool,
@@ -221,8 +224,13 @@ struct Tally {
 impl Tally {
     fn add(&mut self, line: Line) {
         match line {
-            Line::Pull => self.batch.clear(),
+            // A PULL right after another means the GetUpdates between
+            // them returned: whatever came before is confirmed.
+            Line::Pull => self.previous = std::mem::take(&mut self.batch),
             Line::Got(id) => {
+                if self.batch.is_empty() {
+                    self.previous.clear(); // the GetUpdates returned: confirmed
+                }
                 *self.handled.entry(id).or_default() += 1;
                 self.batch.push(id);
             }
@@ -236,6 +244,7 @@ impl Tally {
         if self.pull {
             // The last batch is confirmed only by the GetUpdates after it.
             self.open_at_kill.extend(self.batch.iter().copied());
+            self.open_at_kill.extend(self.previous.iter().copied());
         } else {
             let open: Vec<i64> = self
                 .handled
