@@ -265,7 +265,7 @@ pub fn check_log_file(path: &Path) -> Result<(), FsError> {
 pub fn write_state(path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir(dir)?;
-    match fs::symlink_metadata(path) {
+    match fs::metadata(path) {
         Ok(meta) if !meta.file_type().is_file() => {
             return Err(FsError::NotRegular(kind_of(&meta).unwrap_or(Kind::Other)).into())
         }
@@ -384,6 +384,43 @@ pub fn child_path(dir: &Path, name: &str) -> Result<PathBuf, FsError> {
     }
 }
 
+/// Checks a relative path that came from a server (`getFile`'s `file_path`)
+/// before it is put into a URL: no `..` segment, backslash, query or NUL.
+pub fn check_remote_path(file_path: &str) -> Result<(), FsError> {
+    let bad = file_path.is_empty()
+        || file_path.contains(['\\', '?', '#', '\0', '%'])
+        || file_path.split('/').any(|s| s == "..");
+    if bad {
+        Err(FsError::Escapes(file_path.to_owned()))
+    } else {
+        Ok(())
+    }
+}
+
+/// Writes `bytes` to `dir/<the last segment of file_path>` (the name comes
+/// from the server, so it is checked by [`child_path`]); an existing regular
+/// file is replaced, anything else refused. Returns the path written.
+pub fn save_into(dir: &Path, file_path: &str, bytes: &[u8]) -> Result<PathBuf, FsError> {
+    let name = file_path.rsplit(['/', '\\']).next().unwrap_or("");
+    let path = child_path(dir, name)?;
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(FsError::NotRegular(Kind::Other)),
+        Err(e) => return Err(FsError::io(&e)),
+    }
+    match fs::metadata(&path) {
+        Ok(meta) => regular(&meta)?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(FsError::io(&e)),
+    }
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    let mut file = open_nonblocking(&path, &mut options).map_err(|e| FsError::io(&e))?;
+    regular(&file.metadata().map_err(|e| FsError::io(&e))?)?;
+    file.write_all(bytes).map_err(|e| FsError::io(&e))?;
+    Ok(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,5 +526,16 @@ mod tests {
         ] {
             assert!(child_path(dir, bad).is_err(), "{bad:?}");
         }
+        assert!(check_remote_path("documents/file_1.pdf").is_ok());
+        for bad in ["../bot1/x", "a/../../b", "a?b", "a\\b", ""] {
+            assert!(check_remote_path(bad).is_err(), "{bad:?}");
+        }
+        let base = temp("save");
+        let saved = save_into(&base, "documents/file_1.pdf", b"pdf").unwrap();
+        assert_eq!(saved, base.join("file_1.pdf"));
+        assert_eq!(fs::read(&saved).unwrap(), b"pdf");
+        assert!(save_into(&base, "documents/..", b"x").is_err());
+        assert!(save_into(&base.join("none"), "a.pdf", b"x").is_err());
+        let _ = fs::remove_dir_all(&base);
     }
 }

@@ -247,3 +247,46 @@ fn files_to_send_must_be_regular() {
     finish(bot);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn download_file_saves_only_inside_the_folder_and_only_over_regular_files() {
+    let (sandbox, mut bot) = bot_on_sandbox();
+    let user = sandbox.create_user("Sender");
+    let bytes = b"report body".to_vec();
+    sandbox
+        .user_sends_document(user, "../../report.pdf", bytes.clone(), None)
+        .unwrap();
+    let file_id = sandbox
+        .chat_history(user)
+        .last()
+        .unwrap()
+        .file_id
+        .clone()
+        .unwrap();
+    let dir = temp_dir("download");
+    let _dog = watchdog("DownloadFile", Duration::from_secs(30));
+    let saved = PathBuf::from(text(
+        bot.call("DownloadFile", &[Value::str(&file_id), s(&dir)])
+            .unwrap(),
+    ));
+    assert_eq!(saved.parent(), Some(dir.as_path()), "{saved:?}");
+    assert_eq!(std::fs::read(&saved).unwrap(), bytes);
+    // Without a folder the bytes come back as before.
+    assert_eq!(
+        bot.call("СкачатьФайл", &[Value::str(&file_id)]).unwrap(),
+        Value::Blob(bytes)
+    );
+    // Something else put under that name is not written through.
+    std::fs::remove_file(&saved).unwrap();
+    mkfifo(&saved);
+    let e = bot
+        .call("СкачатьФайл", &[Value::str(&file_id), s(&dir)])
+        .unwrap_err();
+    assert!(e.text.contains("именованный канал"), "{}", e.text);
+    let e = bot
+        .call("СкачатьФайл", &[Value::str(&file_id), s(&dir.join("none"))])
+        .unwrap_err();
+    assert!(e.text.contains("Скачиваемый файл"), "{}", e.text);
+    finish(bot);
+    let _ = std::fs::remove_dir_all(&dir);
+}

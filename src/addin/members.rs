@@ -282,7 +282,7 @@ pub static METHODS: &[MethodSpec] = &[
         id: MethodId::DownloadFile,
         en: "DownloadFile",
         ru: "СкачатьФайл",
-        params: &[required("FileId", "ИдФайла")],
+        params: &[required("FileId", "ИдФайла"), optional("Folder", "Каталог")],
         returns: true,
     },
     MethodSpec {

@@ -612,22 +612,36 @@ impl Bot {
                 detail: "no file_path in the answer".into(),
             }));
         };
+        let folder = params::opt_string(a.name(1), &a.get(1))?.filter(|f| !f.trim().is_empty());
+        let refused = |error| AddinError::Path {
+            role: PathRole::Download,
+            path: file_path.to_owned(),
+            error,
+        };
         // A local (--local) server answers with an absolute path on its own disk.
         let local = Path::new(file_path);
-        if self.settings.sending.local_server && local.is_absolute() && local.is_file() {
-            return fsguard::read_limited(local, limit)
-                .map(Value::Blob)
-                .map_err(|error| AddinError::Path {
+        let bytes = if self.settings.sending.local_server && local.is_absolute() && local.is_file()
+        {
+            fsguard::read_limited(local, limit).map_err(refused)?
+        } else {
+            fsguard::check_remote_path(file_path).map_err(refused)?;
+            self.client()?
+                .download(file_path, limit)
+                .map_err(AddinError::Telegram)?
+        };
+        let Some(folder) = folder else {
+            return Ok(Value::Blob(bytes));
+        };
+        // The name comes from Telegram: it must stay inside the folder.
+        let saved =
+            fsguard::save_into(Path::new(folder.trim()), file_path, &bytes).map_err(|error| {
+                AddinError::Path {
                     role: PathRole::Download,
-                    path: file_path.to_owned(),
+                    path: folder.trim().to_owned(),
                     error,
-                });
-        }
-        let bytes = self
-            .client()?
-            .download(file_path, limit)
-            .map_err(AddinError::Telegram)?;
-        Ok(Value::Blob(bytes))
+                }
+            })?;
+        Ok(Value::from(saved.display().to_string()))
     }
 
     /// Reads a sending property.
