@@ -22,6 +22,10 @@ pub enum PropId {
     LogLevel,
     MigratedChatId,
     LastErrorKind,
+    /// Event mode confirms an update only on `ConfirmUpdates` (at-least-once).
+    ConfirmEvents,
+    /// Most messages one `SendMessage` may split a long text into.
+    MaxParts,
 }
 
 /// A method of the object.
@@ -290,6 +294,22 @@ pub static PROPS: &[PropSpec] = &[
         true,
         false,
     ),
+    prop(
+        PropId::ConfirmEvents,
+        Part::Receiving,
+        "ConfirmEvents",
+        "ПодтверждатьСобытия",
+        true,
+        true,
+    ),
+    prop(
+        PropId::MaxParts,
+        Part::Sending,
+        "MaxParts",
+        "МаксимумЧастей",
+        true,
+        true,
+    ),
 ];
 
 /// Every method, in the order 1C numbers them.
@@ -388,7 +408,7 @@ pub static METHODS: &[MethodSpec] = &[
         part: Part::Sending,
         en: "DownloadFile",
         ru: "СкачатьФайл",
-        params: &[required("FileId", "ИдФайла")],
+        params: &[required("FileId", "ИдФайла"), optional("Folder", "Каталог")],
         returns: true,
     },
     MethodSpec {

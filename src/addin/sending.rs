@@ -1,20 +1,25 @@
 //! The sending part: messages (split when long), files from BinaryData,
 //! paths, URLs or file_ids, any Bot API method, edits, deletes, downloads,
-//! escaping; and the `LocalServer` and `MigratedChatId` properties.
+//! escaping; and the `LocalServer`, `MigratedChatId` and `MaxParts` properties.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value as Json};
 
 use crate::ffi::{Param, Value};
+use crate::fsguard::{self, FsError};
 use crate::telegram::{
     self, utf16_len, Limits, ParseMode, Request, Source, Upload, CAPTION_LIMIT, TEXT_LIMIT,
 };
 
 use super::context::Context;
-use super::errors::{AddinError, Expected, Invalid, Name, Oversized};
+use super::errors::{AddinError, Expected, Invalid, Name, Oversized, PathRole};
 use super::members::{MethodId, PropId};
 use super::params::{self, Args};
+
+/// Default and largest `MaxParts`.
+const DEFAULT_MAX_PARTS: i64 = 20;
+const MAX_MAX_PARTS: i64 = 10_000;
 
 /// Where a file attached by `AddFile` comes from.
 enum Held {
@@ -38,6 +43,8 @@ pub struct Sending {
     pending: Vec<Pending>,
     /// `MigratedChatId` of the last call.
     migrated_chat_id: i64,
+    /// `MaxParts`: most messages one `SendMessage` may become (None: the default).
+    max_parts: Option<i64>,
 }
 
 fn invalid(name: Name, why: impl Into<String>) -> AddinError {
@@ -169,6 +176,10 @@ impl Sending {
         }
     }
 
+    fn max_parts(&self) -> i64 {
+        self.max_parts.unwrap_or(DEFAULT_MAX_PARTS)
+    }
+
     fn limits(&self) -> Limits {
         Limits::for_server(self.local_server)
     }
@@ -209,6 +220,15 @@ impl Sending {
         if options.contains_key("entities") {
             return Err(AddinError::CannotSplit { mode: "entities" });
         }
+        let max_parts = self.max_parts() as usize;
+        // Each part holds at most TEXT_LIMIT characters: refuse before splitting.
+        let least_parts = utf16_len(&text).div_ceil(TEXT_LIMIT);
+        if least_parts > max_parts {
+            return Err(AddinError::TooManyParts {
+                parts: least_parts,
+                max: max_parts,
+            });
+        }
         let parts =
             telegram::split(&text, mode, TEXT_LIMIT).map_err(|_| AddinError::CannotSplit {
                 mode: match mode {
@@ -217,6 +237,12 @@ impl Sending {
                     _ => "MarkdownV2",
                 },
             })?;
+        if parts.len() > max_parts {
+            return Err(AddinError::TooManyParts {
+                parts: parts.len(),
+                max: max_parts,
+            });
+        }
         let markup = options.remove("reply_markup");
         let reply: Vec<(String, Json)> = ["reply_parameters", "reply_to_message_id"]
             .iter()
@@ -287,14 +313,17 @@ impl Sending {
     /// A local file to upload: it must exist and fit in `limit` bytes.
     fn local_file(&self, text: &str, limit: u64) -> Result<PathBuf, AddinError> {
         let path = PathBuf::from(text);
-        let size = std::fs::metadata(&path)
-            .ok()
-            .filter(|m| m.is_file())
-            .map(|m| m.len())
-            .ok_or_else(|| AddinError::FileUnreadable {
+        let size = fsguard::regular_size(&path).map_err(|e| match e {
+            FsError::Missing => AddinError::FileUnreadable {
                 path: text.to_owned(),
                 detail: String::new(),
-            })?;
+            },
+            error => AddinError::Path {
+                role: PathRole::Upload,
+                path: text.to_owned(),
+                error,
+            },
+        })?;
         self.check_size(Oversized::File(Some(file_name_of(&path))), size, limit)?;
         Ok(path)
     }
@@ -551,21 +580,35 @@ impl Sending {
                 detail: "no file_path in the answer".into(),
             }));
         };
+        let folder = params::opt_string(a.name(1), &a.get(1))?.filter(|f| !f.trim().is_empty());
+        let refused = |error| AddinError::Path {
+            role: PathRole::Download,
+            path: file_path.to_owned(),
+            error,
+        };
         // A local (--local) server answers with an absolute path on its own disk.
         let local = Path::new(file_path);
-        if self.local_server && local.is_absolute() && local.is_file() {
-            return std::fs::read(local)
-                .map(Value::Blob)
-                .map_err(|e| AddinError::FileUnreadable {
-                    path: file_path.to_owned(),
-                    detail: e.to_string(),
-                });
-        }
-        let bytes = cx
-            .client()?
-            .download(file_path, limit)
-            .map_err(AddinError::Telegram)?;
-        Ok(Value::Blob(bytes))
+        let bytes = if self.local_server && local.is_absolute() && local.is_file() {
+            fsguard::read_limited(local, limit).map_err(refused)?
+        } else {
+            fsguard::check_remote_path(file_path).map_err(refused)?;
+            cx.client()?
+                .download(file_path, limit)
+                .map_err(AddinError::Telegram)?
+        };
+        let Some(folder) = folder else {
+            return Ok(Value::Blob(bytes));
+        };
+        // The name comes from Telegram: it must stay inside the folder.
+        let saved =
+            fsguard::save_into(Path::new(folder.trim()), file_path, &bytes).map_err(|error| {
+                AddinError::Path {
+                    role: PathRole::Download,
+                    path: folder.trim().to_owned(),
+                    error,
+                }
+            })?;
+        Ok(Value::from(saved.display().to_string()))
     }
 
     /// Reads a sending property.
@@ -573,6 +616,7 @@ impl Sending {
         match id {
             PropId::LocalServer => Value::Bool(self.local_server),
             PropId::MigratedChatId => Value::Number(self.migrated_chat_id as f64),
+            PropId::MaxParts => Value::Int(self.max_parts() as i32),
             _ => Value::Empty,
         }
     }
@@ -586,6 +630,9 @@ impl Sending {
     ) -> Result<(), AddinError> {
         match id {
             PropId::LocalServer => self.local_server = params::opt_bool(name, value, false)?,
+            PropId::MaxParts => {
+                self.max_parts = Some(params::integer(name, value, 1, MAX_MAX_PARTS)?);
+            }
             _ => return Err(AddinError::ReadOnly(name)),
         }
         Ok(())

@@ -46,10 +46,10 @@ pub fn read(response: ureq::http::Response<ureq::Body>) -> Result<(u16, String),
 
 /// Telegram's `result` from the answer to `method`, or the error it carries.
 /// A body that is not a Bot API answer becomes [`Error::BadResponse`] with
-/// its start; no text of the error holds the token.
+/// its shape only (no content); no text of the error holds the token.
 pub fn parse(method: &str, status: u16, text: &str, token: &Token) -> Result<Value, Error> {
     let envelope =
-        serde_json::from_str(text).map_err(|_| bad(method, status, token, snippet(text)));
+        serde_json::from_str(text).map_err(|_| not_an_answer(method, status, token, text));
     outcome(method, status, token, envelope?)
 }
 
@@ -63,7 +63,7 @@ pub fn parse_raw(
 ) -> Result<String, Error> {
     let range = {
         let envelope: Envelope<&RawValue> =
-            serde_json::from_str(&text).map_err(|_| bad(method, status, token, snippet(&text)))?;
+            serde_json::from_str(&text).map_err(|_| not_an_answer(method, status, token, &text))?;
         let raw = outcome(method, status, token, envelope)?.get();
         let start = raw.as_ptr() as usize - text.as_ptr() as usize;
         start..start + raw.len()
@@ -81,6 +81,16 @@ fn bad(method: &str, status: u16, token: &Token, detail: String) -> Error {
     }
 }
 
+/// The error for a body that is not a Bot API answer. The body may hold
+/// messages and names: only the debug log sees it, the error only its shape.
+fn not_an_answer(method: &str, status: u16, token: &Token, text: &str) -> Error {
+    log::debug!(
+        "{method}: HTTP {status}, not a Bot API answer: {}",
+        token.redact(&text.chars().take(2000).collect::<String>())
+    );
+    bad(method, status, token, shape_of(text))
+}
+
 /// The result of a parsed answer, or the error it carries.
 fn outcome<R>(method: &str, status: u16, token: &Token, envelope: Envelope<R>) -> Result<R, Error> {
     if envelope.ok {
@@ -96,17 +106,20 @@ fn outcome<R>(method: &str, status: u16, token: &Token, envelope: Envelope<R>) -
     })
 }
 
-/// The first 200 characters of a body, for error texts.
-fn snippet(text: &str) -> String {
-    let mut s: String = text.chars().take(200).collect();
-    if s.len() < text.len() {
-        s.push('…');
-    }
-    if s.trim().is_empty() {
-        "empty answer".to_owned()
+/// What a body that is not a Bot API answer looks like, for error texts,
+/// without any of its content (it may hold message texts and user names).
+fn shape_of(text: &str) -> String {
+    let t = text.trim_start();
+    let what = if t.is_empty() {
+        return "empty answer".to_owned();
+    } else if t.starts_with('<') {
+        "an HTML page"
+    } else if t.starts_with('{') || t.starts_with('[') {
+        "broken or truncated JSON"
     } else {
-        s
-    }
+        "not JSON"
+    };
+    format!("{what}, {} bytes", text.len())
 }
 
 #[cfg(test)]
@@ -150,5 +163,18 @@ mod tests {
         assert!(
             matches!(err, Error::BadResponse { status: 502, ref detail, .. } if !detail.contains("SecretPart"))
         );
+        let body = r#"{"ok":true,"result":[{"update_id":1,"message":{"text":"private words","from":{"first_name":"Ann"}"#;
+        for err in [
+            parse("getUpdates", 200, body, &token).unwrap_err(),
+            parse_raw("sendMessage", 200, body.to_owned(), &token).unwrap_err(),
+        ] {
+            let text = err.to_string();
+            assert!(
+                !text.contains("private")
+                    && !text.contains("Ann")
+                    && text.contains("truncated JSON"),
+                "{text}"
+            );
+        }
     }
 }

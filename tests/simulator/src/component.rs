@@ -718,4 +718,11 @@ impl Raw<'_> {
     pub fn clean_event_buffer(&mut self) {
         unsafe { ffi::sim_host_clean_events(self.c.host) }
     }
+
+    /// `Done()` alone: the object stays allocated, so calls after `Done` can be
+    /// tried (the platform never does this, but a host bug might); teardown later
+    /// calls `Done` again before destroying it.
+    pub fn done(&mut self) {
+        unsafe { ffi::sim_c_done(self.p()) }
+    }
 }
