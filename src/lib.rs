@@ -8,6 +8,7 @@ use std::ffi::{c_int, c_long, c_void};
 
 mod addin;
 mod ffi;
+pub mod fsguard;
 mod logging;
 mod receiving;
 mod telegram;

@@ -14,10 +14,12 @@
 //! masked so that nothing shaped like a bot token reaches the file.
 
 use std::cell::RefCell;
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use crate::fsguard::{self, FsError};
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
@@ -60,9 +62,10 @@ pub struct Sink {
 
 impl Sink {
     /// Opens (creates) the file now, so a bad path is reported when it is set.
-    pub fn open(path: &str, level: LevelFilter) -> io::Result<Arc<Sink>> {
+    pub fn open(path: &str, level: LevelFilter) -> Result<Arc<Sink>, FsError> {
         let path = PathBuf::from(path);
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        fsguard::check_log_file(&path)?;
+        let file = fsguard::open_append(&path)?;
         let size = file.metadata().map_or(0, |m| m.len());
         let sink = Arc::new(Sink {
             path,
@@ -91,10 +94,9 @@ impl Sink {
             }
         }
         if slot.is_none() {
-            *slot = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
+            // A file put in its place since is not ours: write nothing there.
+            *slot = fsguard::check_log_file(&self.path)
+                .and_then(|()| fsguard::open_append(&self.path))
                 .ok()
                 .map(|f| {
                     let size = f.metadata().map_or(0, |m| m.len());
@@ -109,6 +111,9 @@ impl Sink {
     }
 
     fn rotate(&self) {
+        if fsguard::check_log_file(&self.path).is_err() {
+            return; // never rename a file that is not our log
+        }
         let name = |n: u32| {
             let mut p = self.path.clone().into_os_string();
             p.push(format!(".{n}"));

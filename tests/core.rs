@@ -25,6 +25,8 @@ const PROPS: &[(&str, &str)] = &[
     ("StateDir", "КаталогСостояния"),
     ("WebhookSecret", "СекретWebhook"),
     ("LastErrorKind", "ВидПоследнейОшибки"),
+    ("ConfirmEvents", "ПодтверждатьСобытия"),
+    ("MaxParts", "МаксимумЧастей"),
 ];
 
 const METHODS: &[(&str, &str, i64)] = &[
@@ -36,7 +38,7 @@ const METHODS: &[(&str, &str, i64)] = &[
     ("AnswerCallbackQuery", "ОтветитьНаНажатие", 3),
     ("EditMessage", "ИзменитьСообщение", 4),
     ("DeleteMessage", "УдалитьСообщение", 2),
-    ("DownloadFile", "СкачатьФайл", 1),
+    ("DownloadFile", "СкачатьФайл", 2),
     ("EscapeMarkdown", "ЭкранироватьMarkdown", 1),
     ("EscapeHtml", "ЭкранироватьHTML", 1),
     ("StartPolling", "НачатьПолучение", 1),

@@ -9,7 +9,7 @@ use crate::telegram::{
     self, check_proxy, normalize_api_url, Client, ClientConfig, ClientOptions, Token, TokenError,
 };
 
-use super::errors::{AddinError, Invalid, Name};
+use super::errors::{AddinError, Invalid, Name, PathRole};
 use super::members::{MethodId, PropId};
 use super::params::{self, Args};
 
@@ -164,6 +164,15 @@ impl Connection {
             PropId::CaFile => {
                 let path = params::opt_string(name, value)?.unwrap_or_default();
                 if !path.trim().is_empty() {
+                    crate::fsguard::read_limited(
+                        std::path::Path::new(path.trim()),
+                        crate::fsguard::CA_FILE_LIMIT,
+                    )
+                    .map_err(|error| AddinError::Path {
+                        role: PathRole::CaFile,
+                        path: path.trim().to_owned(),
+                        error,
+                    })?;
                     telegram::read_ca_file(&path)
                         .map_err(|e| AddinError::Telegram(telegram::Error::Config(e)))?;
                 }
@@ -185,8 +194,8 @@ impl Connection {
     pub fn run(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
         match a.id() {
             MethodId::GetMe => {
-                let me = self.client()?.get_me().map_err(AddinError::Telegram)?;
-                Ok(Value::from(me.to_string()))
+                let me = self.client()?.call_raw("getMe", &serde_json::json!({}));
+                Ok(Value::from(me.map_err(AddinError::Telegram)?))
             }
             other => Err(AddinError::Internal(format!(
                 "{other:?} is not a connection method"

@@ -1,6 +1,7 @@
 //! Errors of the `Bot` object and their texts for 1C, in English or Russian.
 //! Each text says what happened and what to do; none holds the token.
 
+use crate::fsguard::FsError;
 use crate::telegram::{self, ConfigError};
 
 /// The language of error texts.
@@ -256,6 +257,67 @@ pub enum AddinError {
     UnknownMethod(String),
     /// The log file cannot be opened.
     LogFile { path: String, detail: String },
+    /// A long text would become more messages than `MaxParts`; nothing was sent.
+    TooManyParts { parts: usize, max: usize },
+    /// A path the add-in would read or write is refused (a FIFO, a device,
+    /// too big, not our log, a name leaving its folder).
+    Path {
+        role: PathRole,
+        path: String,
+        error: FsError,
+    },
+}
+
+/// What a refused path was meant for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathRole {
+    /// `CaFile`.
+    CaFile,
+    /// `LogFile`.
+    LogFile,
+    /// A file to upload (`SendFile`, `AddFile`).
+    Upload,
+    /// A file a local Bot API server names for `DownloadFile`.
+    Download,
+    /// A file in `StateDir`.
+    State,
+}
+
+impl PathRole {
+    fn texts(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            PathRole::CaFile => (
+                "The CA file (CaFile)",
+                "Файл сертификатов (ФайлСертификатовCA)",
+                "Give a PEM file of at most 1 MB, or leave CaFile empty to use the system's certificates.",
+                "Укажите PEM-файл не больше 1 МБ или оставьте ФайлСертификатовCA пустым, чтобы использовать сертификаты системы.",
+            ),
+            PathRole::LogFile => (
+                "The log file (LogFile)",
+                "Файл журнала (ФайлЖурнала)",
+                "Give the name of a new file, or of a log this add-in wrote.",
+                "Укажите имя нового файла или журнала, который писала эта компонента.",
+            ),
+            PathRole::Upload => (
+                "The file to send",
+                "Отправляемый файл",
+                "Give the path of a regular file the 1C process may read.",
+                "Укажите путь к обычному файлу, который процесс 1С может прочитать.",
+            ),
+            PathRole::Download => (
+                "The downloaded file",
+                "Скачиваемый файл",
+                "Check the local Bot API server (LocalServer) and its working folder.",
+                "Проверьте локальный сервер Bot API (ЛокальныйСервер) и его рабочий каталог.",
+            ),
+            PathRole::State => (
+                "The state file in StateDir",
+                "Файл состояния в КаталогСостояния",
+                "Remove it, or set StateDir to a folder only the 1C process writes.",
+                "Удалите его или укажите в КаталогСостояния каталог, в который пишет только процесс 1С.",
+            ),
+        }
+    }
 }
 
 impl AddinError {
@@ -268,8 +330,16 @@ impl AddinError {
             | AddinError::FileTooBig { .. }
             | AddinError::CaptionTooLong { .. }
             | AddinError::FileUnreadable { .. }
-            | AddinError::CannotSplit { .. } => ErrorKind::InvalidInput,
+            | AddinError::CannotSplit { .. }
+            | AddinError::TooManyParts { .. } => ErrorKind::InvalidInput,
             AddinError::TokenNotSet | AddinError::LogFile { .. } => ErrorKind::Config,
+            // A file to send or a DownloadFile folder is a parameter; the
+            // other paths are settings.
+            AddinError::Path {
+                role: PathRole::Upload | PathRole::Download,
+                ..
+            } => ErrorKind::InvalidInput,
+            AddinError::Path { .. } => ErrorKind::Config,
             AddinError::Telegram(e) => ErrorKind::of(e),
             AddinError::Localized { kind, .. } => *kind,
             // Some parts went out; repeating the whole text would repeat them.
@@ -365,6 +435,17 @@ impl AddinError {
                 format!("Cannot open the log file '{path}': {detail}. Check the folder exists and the 1C process may write there."),
                 format!("Не удалось открыть файл журнала '{path}': {detail}. Проверьте, что каталог существует и процесс 1С может писать в него."),
             ),
+            AddinError::TooManyParts { parts, max } => lang.pick(
+                format!("The text would be sent as {parts} messages, more than MaxParts ({max}); nothing was sent. Shorten the text, send it as a file (SendFile), or raise MaxParts."),
+                format!("Текст ушёл бы {parts} сообщениями, больше МаксимумЧастей ({max}); ничего не отправлено. Сократите текст, отправьте его файлом (ОтправитьФайл) или увеличьте МаксимумЧастей."),
+            ),
+            AddinError::Path { role, path, error } => {
+                let (what_en, what_ru, hint_en, hint_ru) = role.texts();
+                lang.pick(
+                    format!("{what_en} '{path}' cannot be used: {}. {hint_en}", error.en()),
+                    format!("{what_ru} '{path}' нельзя использовать: {}. {hint_ru}", error.ru()),
+                )
+            }
         }
     }
 }

@@ -1,13 +1,15 @@
 //! The log part: `LogFile` and `LogLevel`, and the sink each call logs to.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use log::LevelFilter;
 
 use crate::ffi::{Param, Value};
+use crate::fsguard::{self, FsError};
 use crate::logging::{self, Sink};
 
-use super::errors::{AddinError, Invalid, Name};
+use super::errors::{AddinError, Invalid, Name, PathRole};
 use super::members::PropId;
 use super::params;
 
@@ -55,13 +57,19 @@ impl Journal {
                 let path = params::opt_string(name, value)?.unwrap_or_default();
                 let path = path.trim().to_owned();
                 if !path.is_empty() {
-                    std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(&path)
-                        .map_err(|e| AddinError::LogFile {
-                            path: path.clone(),
-                            detail: e.to_string(),
+                    let log_path = Path::new(&path);
+                    fsguard::check_log_file(log_path)
+                        .and_then(|()| fsguard::open_append(log_path))
+                        .map_err(|error| match error {
+                            FsError::Io(detail) => AddinError::LogFile {
+                                path: path.clone(),
+                                detail,
+                            },
+                            error => AddinError::Path {
+                                role: PathRole::LogFile,
+                                path: path.clone(),
+                                error,
+                            },
                         })?;
                 }
                 self.reopen(&path, self.level)?;
@@ -87,9 +95,10 @@ impl Journal {
         if path.is_empty() || level == LevelFilter::Off {
             return Ok(());
         }
-        let sink = Sink::open(path, level).map_err(|e| AddinError::LogFile {
+        let sink = Sink::open(path, level).map_err(|error| AddinError::Path {
+            role: PathRole::LogFile,
             path: path.to_owned(),
-            detail: e.to_string(),
+            error,
         })?;
         self.sink = Some(sink);
         Ok(())

@@ -22,6 +22,10 @@ pub enum PropId {
     LogLevel,
     MigratedChatId,
     LastErrorKind,
+    /// Event mode confirms an update only on `ConfirmUpdates` (at-least-once).
+    ConfirmEvents,
+    /// Most messages one `SendMessage` may split a long text into.
+    MaxParts,
 }
 
 /// A method of the object.
@@ -290,6 +294,22 @@ pub static PROPS: &[PropSpec] = &[
         true,
         false,
     ),
+    prop(
+        PropId::ConfirmEvents,
+        Part::Receiving,
+        "ConfirmEvents",
+        "ПодтверждатьСобытия",
+        true,
+        true,
+    ),
+    prop(
+        PropId::MaxParts,
+        Part::Sending,
+        "MaxParts",
+        "МаксимумЧастей",
+        true,
+        true,
+    ),
 ];
 
 /// Every method, in the order 1C numbers them.
@@ -388,7 +408,7 @@ pub static METHODS: &[MethodSpec] = &[
         part: Part::Sending,
         en: "DownloadFile",
         ru: "СкачатьФайл",
-        params: &[required("FileId", "ИдФайла")],
+        params: &[required("FileId", "ИдФайла"), optional("Folder", "Каталог")],
         returns: true,
     },
     MethodSpec {
@@ -503,10 +523,20 @@ pub static METHODS: &[MethodSpec] = &[
 ];
 
 /// Finds a row by either name, ignoring letter case (Cyrillic included).
+/// Compares without allocating.
 pub fn find<T>(rows: &[T], name: &str, names: impl Fn(&T) -> [&'static str; 2]) -> Option<usize> {
-    let wanted = name.to_lowercase();
     rows.iter()
-        .position(|row| names(row).iter().any(|n| n.to_lowercase() == wanted))
+        .position(|row| names(row).iter().any(|n| same_name(n, name)))
+}
+
+/// Whether two names are equal ignoring letter case (any alphabet), without allocating.
+fn same_name(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// The name for alias 0 (English) or 1 (Russian).
@@ -547,6 +577,10 @@ mod tests {
             row(PropId::CaFile)
         );
         assert_eq!(find(PROPS, "nothing", names), None);
+        assert_eq!(find(PROPS, "ТОКЕ", names), None);
+        assert_eq!(find(PROPS, "Токенн", names), None);
+        assert!(same_name("ЁЖИК", "ёжик") && !same_name("ёжик", "ежик"));
+        assert!(same_name("Token", "tOKEN") && !same_name("Token", "Toke"));
     }
 
     #[test]

@@ -11,12 +11,12 @@ use serde_json::{json, Value as Json};
 use crate::ffi::{Host, Param, Value};
 use crate::receiving::{
     self, default_state_dir, json_array, parse_webhook, BackoffConfig, Delivery, Notice,
-    PollerConfig, PullError, Status, Subscription, Update, UpdateSink, WebhookError,
+    OffsetStore, PollerConfig, PullError, Status, Subscription, Update, UpdateSink, WebhookError,
 };
 use crate::telegram::{self, Token};
 
 use super::context::Context;
-use super::errors::{AddinError, ErrorKind, Invalid, Lang, Name};
+use super::errors::{AddinError, ErrorKind, Invalid, Lang, Name, PathRole};
 use super::events::{self, ERROR_EVENT};
 use super::members::{MethodId, PropId};
 use super::params::{self, Args};
@@ -63,6 +63,10 @@ pub struct Receiving {
     subscription: Option<Subscription>,
     /// The subscription raises external events (else it is pulled).
     events: bool,
+    /// `ConfirmEvents`: in event mode the offset moves only on `ConfirmUpdates`.
+    confirm_events: bool,
+    /// Whether the running event subscription was started with `confirm_events`.
+    events_confirmed: bool,
     tuning: Tuning,
 }
 
@@ -71,6 +75,7 @@ struct HostSink {
     host: Host,
     lang: Lang,
     token: Token,
+    confirm: bool,
 }
 
 impl UpdateSink for HostSink {
@@ -81,6 +86,10 @@ impl UpdateSink for HostSink {
     fn notify(&self, notice: &Notice) -> bool {
         let data = notice_json(notice, self.lang, &self.token);
         events::raise(&self.host, ERROR_EVENT, &data)
+    }
+
+    fn needs_confirmation(&self) -> bool {
+        self.confirm
     }
 }
 
@@ -140,6 +149,28 @@ fn localized(kind: ErrorKind, en: String, ru: String) -> AddinError {
     AddinError::Localized { kind, en, ru }
 }
 
+/// `UpdateId` of `ConfirmUpdates`: a number, or an update's JSON text as an
+/// event's `Data` (or `GetUpdates`) gives it — its leading `update_id` is read.
+fn update_id_param(name: Name, param: &Param<'_>) -> Result<i64, AddinError> {
+    let limit = 1i64 << 53;
+    let Param::Str(units) = param else {
+        return params::integer(name, param, -limit, limit);
+    };
+    let text = params::decode(name, units)?;
+    let text = text.trim();
+    let id = if text.starts_with('{') {
+        receiving::leading_update_id(text)
+    } else {
+        text.parse().ok()
+    };
+    id.filter(|id| id.abs() <= limit).ok_or_else(|| AddinError::Invalid {
+        name,
+        why: Invalid::Other(
+            "pass the update_id (a number) or the event's Data as it came / передайте update_id (число) или Данные события как есть".into(),
+        ),
+    })
+}
+
 /// `AllowedUpdates`: a JSON array of update kinds; Undefined, "" or `[]` mean all.
 fn allowed_updates(name: Name, param: &Param<'_>) -> Result<Option<Vec<String>>, AddinError> {
     let text = params::opt_string(name, param)?.unwrap_or_default();
@@ -189,6 +220,7 @@ impl Receiving {
             } else {
                 "***"
             }),
+            PropId::ConfirmEvents => Value::Bool(self.confirm_events),
             _ => Value::Empty,
         }
     }
@@ -214,6 +246,10 @@ impl Receiving {
                 let secret = params::opt_string(name, value)?.unwrap_or_default();
                 check_secret(name, &secret)?;
                 self.webhook_secret = secret;
+            }
+            PropId::ConfirmEvents => {
+                // Takes effect at the next StartPolling.
+                self.confirm_events = params::opt_bool(name, value, false)?;
             }
             _ => return Err(AddinError::ReadOnly(name)),
         }
@@ -252,10 +288,9 @@ impl Receiving {
                 self.get_updates(cx, Duration::from_secs(wait as u64), limit as usize)
             }
             MethodId::ConfirmUpdates => {
-                let limit = 1i64 << 53;
-                let id = params::integer(name(0), &arg(0), -limit, limit)?;
+                let id = update_id_param(name(0), &arg(0))?;
                 match &self.subscription {
-                    Some(s) if !self.events => {
+                    Some(s) if !self.events || self.events_confirmed => {
                         s.confirm(id);
                         Ok(Value::Bool(true))
                     }
@@ -342,6 +377,7 @@ impl Receiving {
     pub fn stop(&mut self) {
         self.subscription = None;
         self.events = false;
+        self.events_confirmed = false;
     }
 
     fn poller_config(&self, cx: &Context<'_>) -> Result<PollerConfig, AddinError> {
@@ -365,6 +401,16 @@ impl Receiving {
     ) -> Result<Subscription, AddinError> {
         let config = self.poller_config(cx)?;
         let dir = config.state_dir.display().to_string();
+        let store = OffsetStore::new(
+            &config.state_dir,
+            &config.client.token,
+            &config.client.api_url,
+        );
+        store.check().map_err(|error| AddinError::Path {
+            role: PathRole::State,
+            path: store.path().display().to_string(),
+            error,
+        })?;
         receiving::subscribe(config, delivery, allowed).map_err(|e| {
             localized(
                 ErrorKind::Config,
@@ -392,6 +438,7 @@ impl Receiving {
                     host: host.clone(),
                     lang: cx.lang,
                     token: token.clone(),
+                    confirm: self.confirm_events,
                 }))
             }
             _ => Delivery::Pull,
@@ -399,6 +446,7 @@ impl Receiving {
         let events = matches!(delivery, Delivery::Events(_));
         self.subscription = Some(self.subscribe(cx, delivery, allowed)?);
         self.events = events;
+        self.events_confirmed = events && self.confirm_events;
         Ok(())
     }
 
@@ -408,10 +456,18 @@ impl Receiving {
         wait: Duration,
         limit: usize,
     ) -> Result<Value, AddinError> {
-        if self.events && self.subscription.is_some() {
+        let polling = self
+            .subscription
+            .as_ref()
+            .is_some_and(Subscription::running);
+        if self.events && !polling {
+            // Polling stopped by itself (a 401): pulling is allowed again.
+            self.stop();
+        }
+        if self.events && polling {
             return Err(localized(
                 ErrorKind::InvalidInput,
-                "Updates arrive as external events while StartPolling runs in a client; handle them in ВнешнееСобытие, or call StopPolling before GetUpdates.".into(),
+                "Updates arrive as external events while StartPolling runs in a client; handle them in the form's ExternalEvent handler, or call StopPolling before GetUpdates.".into(),
                 "Пока в клиенте работает НачатьПолучение, обновления приходят внешними событиями; обрабатывайте их в ВнешнееСобытие или вызовите ОстановитьПолучение перед ПолучитьОбновления.".into(),
             ));
         }

@@ -1,20 +1,25 @@
 //! The sending part: messages (split when long), files from BinaryData,
 //! paths, URLs or file_ids, any Bot API method, edits, deletes, downloads,
-//! escaping; and the `LocalServer` and `MigratedChatId` properties.
+//! escaping; and the `LocalServer`, `MigratedChatId` and `MaxParts` properties.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value as Json};
 
 use crate::ffi::{Param, Value};
+use crate::fsguard::{self, FsError};
 use crate::telegram::{
     self, utf16_len, Limits, ParseMode, Request, Source, Upload, CAPTION_LIMIT, TEXT_LIMIT,
 };
 
 use super::context::Context;
-use super::errors::{AddinError, Expected, Invalid, Name, Oversized};
+use super::errors::{AddinError, Expected, Invalid, Name, Oversized, PathRole};
 use super::members::{MethodId, PropId};
 use super::params::{self, Args};
+
+/// Default and largest `MaxParts`.
+const DEFAULT_MAX_PARTS: i64 = 20;
+const MAX_MAX_PARTS: i64 = 10_000;
 
 /// Where a file attached by `AddFile` comes from.
 enum Held {
@@ -38,6 +43,8 @@ pub struct Sending {
     pending: Vec<Pending>,
     /// `MigratedChatId` of the last call.
     migrated_chat_id: i64,
+    /// `MaxParts`: most messages one `SendMessage` may become (None: the default).
+    max_parts: Option<i64>,
 }
 
 fn invalid(name: Name, why: impl Into<String>) -> AddinError {
@@ -137,8 +144,9 @@ fn file_name_of(path: &Path) -> String {
         .unwrap_or_else(|| "file".to_owned())
 }
 
-fn json_text(value: &Json) -> Value {
-    Value::from(value.to_string())
+/// Whether a raw `result` is JSON `true`.
+fn is_true(result: &str) -> bool {
+    result.trim() == "true"
 }
 
 impl Sending {
@@ -168,14 +176,19 @@ impl Sending {
         }
     }
 
+    fn max_parts(&self) -> i64 {
+        self.max_parts.unwrap_or(DEFAULT_MAX_PARTS)
+    }
+
     fn limits(&self) -> Limits {
         Limits::for_server(self.local_server)
     }
 
-    fn exec(&mut self, cx: &mut Context<'_>, request: Request<'_>) -> Result<Json, AddinError> {
+    /// Sends `request`; Telegram's `result` comes back as the answer's JSON text.
+    fn exec(&mut self, cx: &mut Context<'_>, request: Request<'_>) -> Result<String, AddinError> {
         let outcome = cx
             .client()?
-            .execute(request)
+            .execute_raw(request)
             .map_err(AddinError::Telegram)?;
         if let Some(id) = outcome.migrated_to {
             self.migrated_chat_id = id;
@@ -196,7 +209,7 @@ impl Sending {
         if utf16_len(&text) <= TEXT_LIMIT {
             options.insert("text".into(), text.into());
             let sent = self.exec(cx, Request::new("sendMessage", options))?;
-            return Ok(json_text(&sent));
+            return Ok(Value::from(sent));
         }
         let mode_name = options
             .get("parse_mode")
@@ -207,6 +220,15 @@ impl Sending {
         if options.contains_key("entities") {
             return Err(AddinError::CannotSplit { mode: "entities" });
         }
+        let max_parts = self.max_parts() as usize;
+        // Each part holds at most TEXT_LIMIT characters: refuse before splitting.
+        let least_parts = utf16_len(&text).div_ceil(TEXT_LIMIT);
+        if least_parts > max_parts {
+            return Err(AddinError::TooManyParts {
+                parts: least_parts,
+                max: max_parts,
+            });
+        }
         let parts =
             telegram::split(&text, mode, TEXT_LIMIT).map_err(|_| AddinError::CannotSplit {
                 mode: match mode {
@@ -215,13 +237,19 @@ impl Sending {
                     _ => "MarkdownV2",
                 },
             })?;
+        if parts.len() > max_parts {
+            return Err(AddinError::TooManyParts {
+                parts: parts.len(),
+                max: max_parts,
+            });
+        }
         let markup = options.remove("reply_markup");
         let reply: Vec<(String, Json)> = ["reply_parameters", "reply_to_message_id"]
             .iter()
             .filter_map(|k| options.remove(*k).map(|v| (k.to_string(), v)))
             .collect();
         let total = parts.len();
-        let mut last = Json::Null;
+        let mut last = String::new();
         for (i, part) in parts.into_iter().enumerate() {
             let mut body = options.clone();
             body.insert("text".into(), part.into());
@@ -248,7 +276,7 @@ impl Sending {
                 options.insert("chat_id".into(), self.migrated_chat_id.into());
             }
         }
-        Ok(json_text(&last))
+        Ok(Value::from(last))
     }
 
     fn check_caption(&self, options: &Map<String, Json>) -> Result<(), AddinError> {
@@ -285,14 +313,17 @@ impl Sending {
     /// A local file to upload: it must exist and fit in `limit` bytes.
     fn local_file(&self, text: &str, limit: u64) -> Result<PathBuf, AddinError> {
         let path = PathBuf::from(text);
-        let size = std::fs::metadata(&path)
-            .ok()
-            .filter(|m| m.is_file())
-            .map(|m| m.len())
-            .ok_or_else(|| AddinError::FileUnreadable {
+        let size = fsguard::regular_size(&path).map_err(|e| match e {
+            FsError::Missing => AddinError::FileUnreadable {
                 path: text.to_owned(),
                 detail: String::new(),
-            })?;
+            },
+            error => AddinError::Path {
+                role: PathRole::Upload,
+                path: text.to_owned(),
+                error,
+            },
+        })?;
         self.check_size(Oversized::File(Some(file_name_of(&path))), size, limit)?;
         Ok(path)
     }
@@ -359,7 +390,7 @@ impl Sending {
                 files,
             },
         )?;
-        Ok(json_text(&sent))
+        Ok(Value::from(sent))
     }
 
     fn add_file(&mut self, a: &Args<'_, '_>) -> Result<Value, AddinError> {
@@ -455,7 +486,7 @@ impl Sending {
             },
         );
         match result {
-            Ok(value) => Ok(json_text(&value)),
+            Ok(value) => Ok(Value::from(value)),
             Err(AddinError::Telegram(telegram::Error::Api { code: 404, .. })) => {
                 Err(AddinError::UnknownMethod(method))
             }
@@ -480,7 +511,7 @@ impl Sending {
             body.insert("show_alert".into(), true.into());
         }
         let done = self.exec(cx, Request::new("answerCallbackQuery", body))?;
-        Ok(Value::Bool(done == Json::Bool(true)))
+        Ok(Value::Bool(is_true(&done)))
     }
 
     fn edit_message(
@@ -511,7 +542,7 @@ impl Sending {
             None => "editMessageReplyMarkup",
         };
         let edited = self.exec(cx, Request::new(method, options))?;
-        Ok(json_text(&edited))
+        Ok(Value::from(edited))
     }
 
     fn delete_message(
@@ -525,7 +556,7 @@ impl Sending {
         body.insert("chat_id".into(), chat.to_json());
         body.insert("message_id".into(), message.into());
         let done = self.exec(cx, Request::new("deleteMessage", body))?;
-        Ok(Value::Bool(done == Json::Bool(true)))
+        Ok(Value::Bool(is_true(&done)))
     }
 
     fn download_file(
@@ -537,6 +568,7 @@ impl Sending {
         let mut body = Map::new();
         body.insert("file_id".into(), file_id.trim().into());
         let info = self.exec(cx, Request::new("getFile", body))?;
+        let info: Json = serde_json::from_str(&info).unwrap_or_default();
         let limit = self.limits().download;
         if let Some(size) = info.get("file_size").and_then(Json::as_u64) {
             self.check_size(Oversized::Download, size, limit)?;
@@ -548,21 +580,35 @@ impl Sending {
                 detail: "no file_path in the answer".into(),
             }));
         };
+        let folder = params::opt_string(a.name(1), &a.get(1))?.filter(|f| !f.trim().is_empty());
+        let refused = |error| AddinError::Path {
+            role: PathRole::Download,
+            path: file_path.to_owned(),
+            error,
+        };
         // A local (--local) server answers with an absolute path on its own disk.
         let local = Path::new(file_path);
-        if self.local_server && local.is_absolute() && local.is_file() {
-            return std::fs::read(local)
-                .map(Value::Blob)
-                .map_err(|e| AddinError::FileUnreadable {
-                    path: file_path.to_owned(),
-                    detail: e.to_string(),
-                });
-        }
-        let bytes = cx
-            .client()?
-            .download(file_path, limit)
-            .map_err(AddinError::Telegram)?;
-        Ok(Value::Blob(bytes))
+        let bytes = if self.local_server && local.is_absolute() && local.is_file() {
+            fsguard::read_limited(local, limit).map_err(refused)?
+        } else {
+            fsguard::check_remote_path(file_path).map_err(refused)?;
+            cx.client()?
+                .download(file_path, limit)
+                .map_err(AddinError::Telegram)?
+        };
+        let Some(folder) = folder else {
+            return Ok(Value::Blob(bytes));
+        };
+        // The name comes from Telegram: it must stay inside the folder.
+        let saved =
+            fsguard::save_into(Path::new(folder.trim()), file_path, &bytes).map_err(|error| {
+                AddinError::Path {
+                    role: PathRole::Download,
+                    path: folder.trim().to_owned(),
+                    error,
+                }
+            })?;
+        Ok(Value::from(saved.display().to_string()))
     }
 
     /// Reads a sending property.
@@ -570,6 +616,7 @@ impl Sending {
         match id {
             PropId::LocalServer => Value::Bool(self.local_server),
             PropId::MigratedChatId => Value::Number(self.migrated_chat_id as f64),
+            PropId::MaxParts => Value::Int(self.max_parts() as i32),
             _ => Value::Empty,
         }
     }
@@ -583,6 +630,9 @@ impl Sending {
     ) -> Result<(), AddinError> {
         match id {
             PropId::LocalServer => self.local_server = params::opt_bool(name, value, false)?,
+            PropId::MaxParts => {
+                self.max_parts = Some(params::integer(name, value, 1, MAX_MAX_PARTS)?);
+            }
             _ => return Err(AddinError::ReadOnly(name)),
         }
         Ok(())

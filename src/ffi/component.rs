@@ -12,7 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::connection::Host;
 use super::memory::Memory;
-use super::strings::read_wstr;
+use super::strings::{read_wstr, with_wstr_name};
 use super::types::TVariant;
 use super::variant::{alloc_name, read_param, write_value, Param};
 use super::AddinObject;
@@ -357,9 +357,7 @@ unsafe extern "system" fn get_n_props(this: *mut c_void) -> c_long {
 
 unsafe extern "system" fn find_prop(this: *mut c_void, name: *const u16) -> c_long {
     guarded(this, LANGUAGE_EXTENDER, -1, |c| {
-        read_wstr(name)
-            .and_then(|n| c.object.find_prop(&n))
-            .map_or(-1, |i| i as c_long)
+        with_wstr_name(name, |n| c.object.find_prop(n)).map_or(-1, |i| i as c_long)
     })
 }
 
@@ -436,9 +434,7 @@ unsafe extern "system" fn get_n_methods(this: *mut c_void) -> c_long {
 
 unsafe extern "system" fn find_method(this: *mut c_void, name: *const u16) -> c_long {
     guarded(this, LANGUAGE_EXTENDER, -1, |c| {
-        read_wstr(name)
-            .and_then(|n| c.object.find_method(&n))
-            .map_or(-1, |i| i as c_long)
+        with_wstr_name(name, |n| c.object.find_method(n)).map_or(-1, |i| i as c_long)
     })
 }
 

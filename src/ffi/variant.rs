@@ -130,13 +130,14 @@ pub unsafe fn write_value(out: &mut TVariant, value: &Value, memory: Memory) -> 
             out.vt = vt::R8;
         }
         Value::Str(s) => {
-            let units: Vec<u16> = s.encode_utf16().collect();
-            let Ok(len) = u32::try_from(units.len()) else {
+            if u32::try_from(s.len()).is_err() {
+                return false;
+            }
+            // At most one UTF-16 unit per UTF-8 byte: the length fits too.
+            let Some((block, len)) = memory.alloc_utf16(s) else {
                 return false;
             };
-            let Some(block) = memory.alloc_wstr(&units) else {
-                return false;
-            };
+            let len = len as u32;
             out.value.wstr.ptr = block.as_ptr();
             out.value.wstr.len = len;
             out.vt = vt::PWSTR;
@@ -158,8 +159,7 @@ pub unsafe fn write_value(out: &mut TVariant, value: &Value, memory: Memory) -> 
 
 /// Returns a name to the platform as a NUL-terminated block it will free.
 pub fn alloc_name(memory: Memory, name: &str) -> *mut c_void {
-    let units: Vec<u16> = name.encode_utf16().collect();
     memory
-        .alloc_wstr(&units)
-        .map_or(std::ptr::null_mut(), |p| p.as_ptr().cast())
+        .alloc_utf16(name)
+        .map_or(std::ptr::null_mut(), |(p, _)| p.as_ptr().cast())
 }

@@ -21,6 +21,6 @@ pub use backoff::BackoffConfig;
 pub use poller::{Delivery, PollerConfig, Status};
 pub use registry::{subscribe, PullError, Subscription};
 pub use sink::{Notice, UpdateSink};
-pub use store::default_state_dir;
-pub use update::{json_array, Update};
+pub use store::{default_state_dir, OffsetStore};
+pub use update::{json_array, leading_update_id, Update};
 pub use webhook::{parse_webhook, WebhookError};

@@ -198,7 +198,18 @@ impl Poller {
         first: Sub,
     ) -> Result<(Poller, u64), String> {
         let poll = LongPoll::new(&config.client, config.long_poll).map_err(|e| e.to_string())?;
+        store
+            .check()
+            .map_err(|e| format!("{}: {e}", store.path().display()))?;
+        let cleaned = store.clean();
+        if cleaned > 0 {
+            log::info!("removed {cleaned} temp file(s) a stopped process left in the state folder");
+        }
         let saved = store.load();
+        log::info!(
+            "receiving started: state file {}, last confirmed update {saved}",
+            store.path().display()
+        );
         store
             .save(saved, Durability::Flushed)
             .map_err(|e| format!("{}: {e}", store.path().display()))?;
@@ -290,10 +301,17 @@ fn run(shared: &Shared, poll: &LongPoll, config: &PollerConfig) {
             Ok(values) => {
                 backoff.reset();
                 if matches!(st.status, Status::Lost(_) | Status::Conflict(_)) {
+                    log::info!("receiving: connection to Telegram restored");
                     st.status = Status::Running;
                     st.broadcast(Notice::Restored);
                 }
+                let received = values.len();
                 let new = st.distribute(values);
+                log::debug!(
+                    "getUpdates (offset {}): {received} update(s), {new} new, last id {}",
+                    request.offset,
+                    st.fetched
+                );
                 not_before = if new == 0 {
                     started + config.min_interval
                 } else {
@@ -308,6 +326,7 @@ fn run(shared: &Shared, poll: &LongPoll, config: &PollerConfig) {
                     _ => (0, None),
                 };
                 let was_running = st.status == Status::Running;
+                let error_text = error.to_string();
                 let mut delay = backoff.delay();
                 if code == 401 {
                     st.status = Status::Stopped(error.clone());
@@ -329,7 +348,21 @@ fn run(shared: &Shared, poll: &LongPoll, config: &PollerConfig) {
                     }
                 }
                 // The delay runs from the failure: a request that hung long does not count.
-                not_before = Instant::now() + delay.max(config.min_interval);
+                let pause = delay.max(config.min_interval);
+                match &st.status {
+                    Status::Stopped(_) => {
+                        log::error!("receiving stopped: getUpdates was refused (401): {error_text}")
+                    }
+                    _ if was_running => log::warn!(
+                        "receiving: getUpdates failed: {error_text}; retrying in {} ms",
+                        pause.as_millis()
+                    ),
+                    _ => log::info!(
+                        "receiving: getUpdates failed again: {error_text}; retrying in {} ms",
+                        pause.as_millis()
+                    ),
+                }
+                not_before = Instant::now() + pause;
             }
         }
         drop(st);
@@ -372,22 +405,40 @@ fn deliver_until_idle<'a>(
                 let Some(item) = sub.queue.pop_front() else {
                     break;
                 };
+                let confirmed_later = sink.needs_confirmation();
+                if let (true, Item::Update(u)) = (confirmed_later, &item) {
+                    // Awaiting confirmation from the moment it is offered: the
+                    // handler may confirm it before this thread runs again.
+                    sub.handed.push(u.clone());
+                }
                 // Never call into the platform while holding the lock.
                 drop(st);
                 let taken = match &item {
                     Item::Update(u) => sink.offer(u),
                     Item::Notice(n) => sink.notify(n),
                 };
+                let accepted = Instant::now();
                 st = shared.lock();
                 if taken {
                     retry = first_retry;
-                    // Recorded at once, so a killed process resumes right
-                    // after this update; fsynced when the batch is through.
-                    if matches!(item, Item::Update(_)) {
-                        st.persist(Durability::Renamed);
+                    if let Item::Update(update) = item {
+                        // With confirmation it is taken for good only when 1C confirms it.
+                        if !confirmed_later {
+                            // Recorded at once, so a killed process resumes right
+                            // after this update; fsynced when the batch is through.
+                            st.persist(Durability::Renamed);
+                            log::debug!(
+                                "update {} accepted by the platform; offset saved {} µs later",
+                                update.id,
+                                accepted.elapsed().as_micros()
+                            );
+                        }
                     }
                 } else {
                     if let Some(sub) = st.subs.get_mut(&id) {
+                        if let Item::Update(u) = &item {
+                            sub.handed.retain(|h| h.id != u.id);
+                        }
                         sub.queue.push_front(item);
                     }
                     refused = true;

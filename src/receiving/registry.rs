@@ -175,6 +175,7 @@ impl Drop for Subscription {
         };
         self.poller.shared.cv.notify_all();
         if last {
+            log::info!("receiving stopped: no subscriber left");
             pollers.retain(|(k, p)| !(k == &self.key && Arc::ptr_eq(p, &self.poller)));
             drop(pollers);
             self.poller.stop();

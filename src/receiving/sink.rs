@@ -28,4 +28,9 @@ pub trait UpdateSink: Send + Sync {
     fn offer(&self, update: &Update) -> bool;
     /// Offers one notice.
     fn notify(&self, notice: &Notice) -> bool;
+    /// Whether an accepted update still waits for `Subscription::confirm`
+    /// (at-least-once) instead of counting as taken when accepted.
+    fn needs_confirmation(&self) -> bool {
+        false
+    }
 }

@@ -1,9 +1,9 @@
 //! The last confirmed `update_id`, kept in a file that survives restarts.
 
-use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::fsguard;
 use crate::telegram::Token;
 
 /// The folder for state files when the caller set none: a per-user data folder
@@ -55,12 +55,19 @@ impl OffsetStore {
 
     /// The saved id; 0 when there is no file yet or it cannot be read.
     pub fn load(&self) -> i64 {
-        match fs::read_to_string(&self.path) {
-            Ok(text) => text.trim().parse().unwrap_or_else(|_| {
-                log::warn!("ignoring a damaged offset file {}", self.path.display());
+        match fsguard::read_state(&self.path) {
+            Ok(Some(bytes)) => String::from_utf8_lossy(&bytes)
+                .trim()
+                .parse()
+                .unwrap_or_else(|_| {
+                    log::warn!("ignoring a damaged offset file {}", self.path.display());
+                    0
+                }),
+            Ok(None) => 0,
+            Err(e) => {
+                log::warn!("cannot read the offset file {}: {e}", self.path.display());
                 0
-            }),
-            Err(_) => 0,
+            }
         }
     }
 
@@ -69,29 +76,22 @@ impl OffsetStore {
     /// fsynced as well, so the id survives an OS crash; without, it survives
     /// the process being killed (the page cache outlives the process).
     pub fn save(&self, id: i64, durability: Durability) -> io::Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        fs::create_dir_all(dir)?;
-        let tmp = self
-            .path
-            .with_extension(format!("tmp{}", std::process::id()));
-        {
-            let mut file = fs::File::create(&tmp)?;
-            file.write_all(format!("{id}\n").as_bytes())?;
-            if durability == Durability::Flushed {
-                file.sync_all()?;
-            }
-        }
-        if let Err(e) = fs::rename(&tmp, &self.path) {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-        #[cfg(unix)]
-        if durability == Durability::Flushed {
-            if let Ok(d) = fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(())
+        fsguard::write_state(
+            &self.path,
+            format!("{id}\n").as_bytes(),
+            durability == Durability::Flushed,
+        )
+    }
+
+    /// Checks the saved file can be read (missing is fine): a FIFO or a
+    /// device in its place is refused instead of being waited on.
+    pub fn check(&self) -> Result<(), fsguard::FsError> {
+        fsguard::read_state(&self.path).map(|_| ())
+    }
+
+    /// Removes temp files a killed process left in the folder.
+    pub fn clean(&self) -> usize {
+        self.path.parent().map_or(0, fsguard::clean_stale_tmp)
     }
 }
 
@@ -129,8 +129,8 @@ mod tests {
             .unwrap()
             .to_string_lossy()
             .starts_with("42-"));
-        let names: Vec<_> = fs::read_dir(&dir).unwrap().collect();
+        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(names.len(), 1, "no temp file left");
-        let _ = fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -54,12 +54,29 @@ impl Update {
             .find(|k| k.as_str() != "update_id")
             .cloned()
             .unwrap_or_else(|| "unknown".to_owned());
-        Some(Update {
-            id,
-            kind,
-            json: value.to_string(),
-        })
+        // `update_id` first, so a handler reads it from the start of the text.
+        let mut rest = object.clone();
+        rest.remove("update_id");
+        let rest = Value::Object(rest).to_string();
+        let json = match rest.strip_prefix('{').filter(|r| *r != "}") {
+            Some(fields) => format!("{{\"update_id\":{id},{fields}"),
+            None => format!("{{\"update_id\":{id}}}"),
+        };
+        Some(Update { id, kind, json })
     }
+}
+
+/// The `update_id` at the start of an update's JSON text as this module
+/// writes it (`{"update_id":N,…`), read without parsing the rest.
+pub fn leading_update_id(text: &str) -> Option<i64> {
+    let rest = text.trim_start().strip_prefix('{')?.trim_start();
+    let rest = rest.strip_prefix("\"update_id\"")?.trim_start();
+    let rest = rest.strip_prefix(':')?.trim_start();
+    let end = rest
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && c == '-')))
+        .map_or(rest.len(), |(i, _)| i);
+    rest[..end].parse().ok()
 }
 
 /// A JSON array of updates, as `GetUpdates` returns it.
@@ -85,6 +102,12 @@ mod tests {
             serde_json::from_str(r#"{"update_id":7,"callback_query":{"id":"1"}}"#).unwrap();
         let u = Update::from_value(&v).unwrap();
         assert_eq!((u.id, u.kind.as_str()), (7, "callback_query"));
+        assert_eq!(u.json, r#"{"update_id":7,"callback_query":{"id":"1"}}"#);
+        assert_eq!(leading_update_id(&u.json), Some(7));
+        assert_eq!(leading_update_id(r#" {"update_id": -3}"#), Some(-3));
+        assert_eq!(leading_update_id(r#"{"message":{}}"#), None);
+        let bare = Update::from_value(&serde_json::json!({"update_id":9})).unwrap();
+        assert_eq!(bare.json, r#"{"update_id":9}"#);
         assert!(Update::from_value(&serde_json::json!({"message":{}})).is_none());
         assert_eq!(json_array([&u, &u]), format!("[{},{}]", u.json, u.json));
     }

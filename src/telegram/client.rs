@@ -26,6 +26,12 @@ impl Client {
         send::execute(&self.transport, &self.options, request)
     }
 
+    /// As [`Client::execute`], with Telegram's `result` as the JSON text of
+    /// the answer (cut out of it, not parsed and printed again).
+    pub fn execute_raw(&self, request: Request<'_>) -> Result<Outcome<String>, Error> {
+        send::execute_raw(&self.transport, &self.options, request)
+    }
+
     /// Calls `method` with JSON `params` and returns Telegram's `result`.
     /// Retries and migration apply (see `send.rs`).
     pub fn call(&self, method: &str, params: &Value) -> Result<Value, Error> {
@@ -34,9 +40,11 @@ impl Client {
             .map(|outcome| outcome.result)
     }
 
-    /// `getMe`: the bot's own User object.
-    pub fn get_me(&self) -> Result<Value, Error> {
-        self.call("getMe", &Value::Object(Default::default()))
+    /// As [`Client::call`], with the `result` as its JSON text from the answer.
+    pub fn call_raw(&self, method: &str, params: &Value) -> Result<String, Error> {
+        let params = params.as_object().cloned().unwrap_or_default();
+        self.execute_raw(Request::new(method, params))
+            .map(|outcome| outcome.result)
     }
 
     /// Downloads a file by the `file_path` that `getFile` returned, reading

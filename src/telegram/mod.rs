@@ -8,6 +8,7 @@ mod longpoll;
 mod markup;
 mod multipart;
 mod request;
+mod resolver;
 mod retry;
 mod send;
 mod split;

@@ -143,16 +143,14 @@ pub(crate) fn build<'a>(
                 segments.push_back(Segment::Slice(bytes));
             }
             Source::Path(path) => {
-                let unreadable = |e: io::Error| Error::LocalFile {
-                    path: path.display().to_string(),
-                    detail: if e.kind() == io::ErrorKind::NotFound {
-                        String::new()
-                    } else {
-                        e.to_string()
-                    },
-                };
-                let file = File::open(path).map_err(unreadable)?;
-                let left = file.metadata().map_err(unreadable)?.len();
+                let (file, left) =
+                    crate::fsguard::open_read(path).map_err(|e| Error::LocalFile {
+                        path: path.display().to_string(),
+                        detail: match e {
+                            crate::fsguard::FsError::Missing => String::new(),
+                            other => other.en(),
+                        },
+                    })?;
                 length += left;
                 segments.push_back(Segment::File { file, left });
             }

@@ -68,11 +68,11 @@ impl<'a> Request<'a> {
     }
 }
 
-/// A successful request.
+/// A successful request; its `result` as a value, or as JSON text (`execute_raw`).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Outcome {
+pub struct Outcome<R = Value> {
     /// Telegram's `result`.
-    pub result: Value,
+    pub result: R,
     /// How many times the request was repeated.
     pub retries: u32,
     /// The new chat id when the group had become a supergroup.

@@ -26,8 +26,29 @@ fn field_text(value: &Value) -> String {
 pub(crate) fn execute(
     t: &Transport,
     options: &ClientOptions,
-    mut request: Request<'_>,
+    request: Request<'_>,
 ) -> Result<Outcome, Error> {
+    let method = request.method.clone();
+    let outcome = execute_raw(t, options, request)?;
+    let result = serde_json::from_str(&outcome.result).map_err(|e| Error::BadResponse {
+        method,
+        status: 200,
+        detail: e.to_string(),
+    })?;
+    Ok(Outcome {
+        result,
+        retries: outcome.retries,
+        migrated_to: outcome.migrated_to,
+    })
+}
+
+/// As [`execute`], with Telegram's `result` as the JSON text of the answer
+/// (cut out of it, not parsed and printed again).
+pub(crate) fn execute_raw(
+    t: &Transport,
+    options: &ClientOptions,
+    mut request: Request<'_>,
+) -> Result<Outcome<String>, Error> {
     let started = Instant::now();
     let idempotent = retry::is_idempotent(&request.method);
     let mut retries = 0;
@@ -93,10 +114,14 @@ pub(crate) fn execute(
     }
 }
 
-fn attempt(t: &Transport, request: &Request<'_>) -> Result<Value, Error> {
+fn attempt(t: &Transport, request: &Request<'_>) -> Result<String, Error> {
     let method = request.method.as_str();
     let url = t.method_url(method);
-    let response = if request.files.is_empty() {
+    let response = if request.files.is_empty() && request.params.is_empty() {
+        // A method without parameters (getMe) needs no body at all.
+        log::debug!("{method} request without parameters");
+        t.post_empty(method, &url)?
+    } else if request.files.is_empty() {
         let body = serde_json::to_string(&request.params).unwrap_or_else(|_| "{}".to_owned());
         log::debug!("{method} request: {}", t.token().redact(&body));
         t.post_json(method, &url, body)?
@@ -116,7 +141,7 @@ fn attempt(t: &Transport, request: &Request<'_>) -> Result<Value, Error> {
     };
     let (status, text) = answer::read(response).map_err(|e| t.error(method, e, true))?;
     log::debug!("{method} answer {status}: {}", t.token().redact(&text));
-    t.parse(method, status, &text)
+    answer::parse_raw(method, status, text, t.token())
 }
 
 /// Downloads a file by the `file_path` that `getFile` returned, reading

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
 
 use super::error::ConfigError;
+use crate::fsguard::CA_FILE_LIMIT;
 
 /// The TLS configuration for `ca_file` (empty: the system's roots).
 pub fn tls_config(ca_file: &str) -> Result<TlsConfig, ConfigError> {
@@ -37,7 +38,8 @@ pub fn read_ca_file(path: &str) -> Result<Vec<Certificate<'static>>, ConfigError
         path: path.to_owned(),
         detail: detail.to_owned(),
     };
-    let pem = std::fs::read(path.trim()).map_err(|e| fail(&e.to_string()))?;
+    let pem = crate::fsguard::read_limited(std::path::Path::new(path.trim()), CA_FILE_LIMIT)
+        .map_err(|e| fail(&e.en()))?;
     let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
         .filter_map(|item| match item {
             Ok(PemItem::Certificate(cert)) => Some(cert),

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::answer;
 use super::error::{ConfigError, Error};
 use super::request::ClientConfig;
+use super::resolver;
 use super::tls;
 use super::token::Token;
 
@@ -95,6 +96,27 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
+/// Whether a `ureq` failure can only happen before any of the request was
+/// written: resolving the name, connecting or the TLS handshake.
+fn before_sending(error: &ureq::Error) -> bool {
+    use std::io::ErrorKind as K;
+    match error {
+        ureq::Error::HostNotFound
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::ConnectProxyFailed(_)
+        | ureq::Error::Tls(_)
+        | ureq::Error::NativeTls(_)
+        | ureq::Error::Der(_)
+        | ureq::Error::TlsRequired => true,
+        ureq::Error::Timeout(t) => matches!(t, ureq::Timeout::Resolve | ureq::Timeout::Connect),
+        ureq::Error::Io(io) => matches!(
+            io.kind(),
+            K::ConnectionRefused | K::AddrNotAvailable | K::NotFound | K::PermissionDenied
+        ),
+        _ => false,
+    }
+}
+
 fn host_of(api_url: &str) -> String {
     let rest = api_url.split_once("://").map_or(api_url, |(_, r)| r);
     rest.split('/').next().unwrap_or(rest).to_owned()
@@ -112,15 +134,16 @@ impl Transport {
         let api_url = normalize_api_url(&config.api_url).map_err(Error::Config)?;
         let proxy = check_proxy(&config.proxy).map_err(Error::Config)?;
         let tls = tls::tls_config(&config.ca_file).map_err(Error::Config)?;
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let agent_config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .tls_config(tls)
             .timeout_global(Some(timeout))
             .timeout_connect(Some(connect_timeout))
             .proxy(proxy)
             .user_agent("telegram-addin-1c")
-            .build()
-            .into();
+            .build();
+        // Names resolve through a short cache, not a thread per request.
+        let (agent, _) = resolver::agent(agent_config, connect_timeout);
         Ok(Transport {
             agent,
             host: host_of(&api_url),
@@ -148,7 +171,15 @@ impl Transport {
 
     /// The URL of a Bot API method (it holds the token: never show it).
     pub(crate) fn method_url(&self, method: &str) -> String {
-        format!("{}/bot{}/{}", self.api_url, self.token.expose(), method)
+        // Built by hand: this runs on every request, formatting costs more.
+        let (api, token) = (self.api_url.as_str(), self.token.expose());
+        let mut url = String::with_capacity(api.len() + token.len() + method.len() + 5);
+        url.push_str(api);
+        url.push_str("/bot");
+        url.push_str(token);
+        url.push('/');
+        url.push_str(method);
+        url
     }
 
     /// The URL of a file by its `file_path` (it holds the token: never show it).
@@ -184,6 +215,20 @@ impl Transport {
             .send(ureq::SendBody::from_reader(&mut reader));
         let written = reader.taken >= length;
         sent.map_err(|e| self.error(method, e, written))
+    }
+
+    /// POSTs `method` without a body. With no body to count, a failure counts
+    /// as written unless it can only happen before the request went out
+    /// (resolving or connecting).
+    pub(crate) fn post_empty(
+        &self,
+        method: &str,
+        url: &str,
+    ) -> Result<ureq::http::Response<ureq::Body>, Error> {
+        self.agent.post(url).send_empty().map_err(|e| {
+            let written = !before_sending(&e);
+            self.error(method, e, written)
+        })
     }
 
     /// POSTs a JSON body, as [`Transport::post`].

@@ -32,6 +32,8 @@ pub struct Component {
     info: i64,
     capabilities_reported: Option<i32>,
     alive: bool,
+    /// AddError records copied out of the host so far (the simulator's own cost).
+    records_copied: std::cell::Cell<usize>,
 }
 
 // SAFETY: the object and host pointers are used from one thread at a time (&mut self);
@@ -120,6 +122,7 @@ impl Component {
             info: 0,
             capabilities_reported,
             alive: true,
+            records_copied: std::cell::Cell::new(0),
         };
         unsafe {
             if ffi::sim_c_set_mem_manager(c.ptr, ffi::sim_host_memory_manager(c.host)) == 0 {
@@ -194,8 +197,9 @@ impl Component {
         kind: ExceptionKind,
         name: &str,
     ) -> Result<(), Exception> {
-        let errors = self.add_errors();
-        if let Some(e) = errors.iter().skip(errors_before).find(|e| e.scode != 0) {
+        // Only this call's records: a call costs the same after thousands of errors.
+        let errors = self.add_errors_since(errors_before);
+        if let Some(e) = errors.iter().find(|e| e.scode != 0) {
             return Err(Exception {
                 text: e.descr.clone(),
                 kind: ExceptionKind::AddIn,
@@ -334,8 +338,13 @@ impl Component {
 
     /// Every AddError call so far, in order.
     pub fn add_errors(&self) -> Vec<AddErrorRecord> {
+        self.add_errors_since(0)
+    }
+
+    /// The AddError calls after the first `start`, in order.
+    pub fn add_errors_since(&self, start: usize) -> Vec<AddErrorRecord> {
         let mut out = Vec::new();
-        let mut i = 0;
+        let mut i = start;
         // SAFETY: host alive while self is.
         while let Some(r) = unsafe { ffi::take_record(ffi::sim_host_error(self.host, i)) } {
             let mut s = r.strs.into_iter();
@@ -347,7 +356,15 @@ impl Component {
             });
             i += 1;
         }
+        self.records_copied
+            .set(self.records_copied.get() + out.len());
         out
+    }
+
+    /// How many AddError records the simulator has copied out of the host for
+    /// this object (each call copies only its own).
+    pub fn error_records_copied(&self) -> usize {
+        self.records_copied.get()
     }
 
     /// Waits up to `timeout` for the next external event and takes it off the queue, as
@@ -700,5 +717,12 @@ impl Raw<'_> {
     /// Empties the connection's event queue, as CleanEventBuffer would.
     pub fn clean_event_buffer(&mut self) {
         unsafe { ffi::sim_host_clean_events(self.c.host) }
+    }
+
+    /// `Done()` alone: the object stays allocated, so calls after `Done` can be
+    /// tried (the platform never does this, but a host bug might); teardown later
+    /// calls `Done` again before destroying it.
+    pub fn done(&mut self) {
+        unsafe { ffi::sim_c_done(self.p()) }
     }
 }

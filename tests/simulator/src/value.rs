@@ -332,6 +332,46 @@ impl Arena {
 /// Reads a variant the add-in filled. Strings and blobs are copied; the caller then
 /// releases the add-in's memory (see `owned_pointer`).
 ///
+/// `String::from_utf16_lossy` with runs of ASCII copied as bytes (the
+/// platform converts strings natively; char-by-char decoding would make the
+/// simulator's own share of a call larger than the platform's).
+fn utf16_to_string(units: &[u16]) -> String {
+    let mut bytes = Vec::with_capacity(units.len());
+    let mut rest = units;
+    while !rest.is_empty() {
+        let ascii = rest.iter().take_while(|&&u| u < 0x80).count();
+        bytes.extend(rest[..ascii].iter().map(|&u| u as u8));
+        rest = &rest[ascii..];
+        let other = rest.iter().take_while(|&&u| u >= 0x80).count();
+        let mut buf = [0u8; 4];
+        for c in char::decode_utf16(rest[..other].iter().copied()) {
+            let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
+            bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+        rest = &rest[other..];
+    }
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+#[cfg(test)]
+mod utf16_tests {
+    #[test]
+    fn matches_the_standard_lossy_decoder() {
+        let mut samples: Vec<Vec<u16>> = ["", "ascii", "Привет, мир", "😀 a б"]
+            .iter()
+            .map(|s| s.encode_utf16().collect())
+            .collect();
+        samples.push(vec![0x41, 0xD800, 0x42, 0xDC00]);
+        samples.push(vec![0xD83D]);
+        for units in samples {
+            assert_eq!(
+                super::utf16_to_string(&units),
+                String::from_utf16_lossy(&units)
+            );
+        }
+    }
+}
+
 /// # Safety
 /// For PWSTR/PSTR/BLOB, `s.ptr` must be null or valid for `s.len` units.
 pub(crate) unsafe fn from_sim(s: &SimValue) -> Value {
@@ -346,7 +386,7 @@ pub(crate) unsafe fn from_sim(s: &SimValue) -> Value {
                 Value::Str(String::new())
             } else {
                 let units = std::slice::from_raw_parts(s.ptr as *const u16, s.len as usize);
-                Value::Str(String::from_utf16_lossy(units))
+                Value::Str(utf16_to_string(units))
             }
         }
         vt::PSTR => {

@@ -235,6 +235,26 @@ fn exception_texts() {
 }
 
 #[test]
+fn a_call_copies_only_its_own_error_records() {
+    let _serial = serial();
+    let (_l, mut c) = tester(HostOptions::default());
+    const CALLS: usize = 3_000;
+    for i in 0..CALLS {
+        let e = c
+            .call("Fail", &[Value::str(format!("ошибка {i}"))])
+            .unwrap_err();
+        assert_eq!(e.text, format!("ошибка {i}"));
+    }
+    // One record per failing call, not every earlier one again (O(n²) before).
+    assert_eq!(c.error_records_copied(), CALLS);
+    assert_eq!(c.add_errors().len(), CALLS);
+    assert_eq!(
+        c.add_errors_since(CALLS - 1)[0].descr,
+        format!("ошибка {}", CALLS - 1)
+    );
+}
+
+#[test]
 fn english_platform_texts() {
     let _serial = serial();
     let opts = HostOptions {
