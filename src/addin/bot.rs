@@ -67,6 +67,7 @@ pub struct Bot {
     pub(super) host: Option<Host>,
     pub(super) receiving: super::receiving::Receiving,
     pub(super) send: super::sending::SendState,
+    pub(super) binding: super::binding::BindingPart,
     #[cfg(debug_assertions)]
     panic_at: std::sync::Mutex<Option<PanicPoint>>,
 }
@@ -143,6 +144,7 @@ impl Bot {
             | PropId::LogFile
             | PropId::LogLevel
             | PropId::MigratedChatId => self.read_sending_prop(id),
+            PropId::BindingReply => Value::from(self.binding.reply_text()),
         }
     }
 
@@ -164,6 +166,7 @@ impl Bot {
             | PropId::LogFile
             | PropId::LogLevel
             | PropId::MigratedChatId => self.write_sending_prop(spec.id, name, value)?,
+            PropId::BindingReply => return self.binding.set_reply_text(name, &value),
             PropId::Token => {
                 let text = params::opt_string(name, &value)?.unwrap_or_default();
                 self.settings.token = match Token::parse(&text) {
@@ -241,6 +244,15 @@ impl Bot {
             | MethodId::EscapeHtml => self.run_sending(spec, args),
             #[cfg(debug_assertions)]
             MethodId::DebugPanic | MethodId::DebugEvent => self.run_debug(spec, args),
+            MethodId::NewBindingCode
+            | MethodId::BindingQR
+            | MethodId::BindContact
+            | MethodId::CancelBindingCode => {
+                let config = self.poller_config()?;
+                self.client()?;
+                let client = self.client.as_ref().ok_or(AddinError::TokenNotSet)?;
+                self.binding.run(spec, args, client, &config)
+            }
         }
     }
 

@@ -21,6 +21,7 @@ pub enum PropId {
     LogFile,
     LogLevel,
     MigratedChatId,
+    BindingReply,
 }
 
 /// A method of the object.
@@ -53,6 +54,10 @@ pub enum MethodId {
     /// Debug builds only: raises one external event through the normal path.
     #[cfg(debug_assertions)]
     DebugEvent,
+    NewBindingCode,
+    BindingQR,
+    BindContact,
+    CancelBindingCode,
 }
 
 /// A property row.
@@ -178,6 +183,13 @@ pub static PROPS: &[PropSpec] = &[
         PropId::WebhookSecret,
         "WebhookSecret",
         "СекретWebhook",
+        true,
+        true,
+    ),
+    prop(
+        PropId::BindingReply,
+        "BindingReply",
+        "ОтветПриПривязке",
         true,
         true,
     ),
@@ -368,6 +380,43 @@ pub static METHODS: &[MethodSpec] = &[
         en: "DebugEvent",
         ru: "ОтладкаСобытие",
         params: &[required("Message", "Сообщение"), optional("Data", "Данные")],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::NewBindingCode,
+        en: "NewBindingCode",
+        ru: "НовыйКодПривязки",
+        params: &[
+            optional("Subject", "Предмет"),
+            optional("TTLSeconds", "СрокДействияСекунд"),
+        ],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::BindingQR,
+        en: "BindingQR",
+        ru: "QRКодПривязки",
+        params: &[
+            required("CodeOrLink", "КодИлиСсылка"),
+            optional("Size", "Размер"),
+        ],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::BindContact,
+        en: "BindContact",
+        ru: "ПривязатьКонтакт",
+        params: &[
+            required("Code", "Код"),
+            optional("WaitSeconds", "СекундОжидания"),
+        ],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::CancelBindingCode,
+        en: "CancelBindingCode",
+        ru: "ОтменитьКодПривязки",
+        params: &[required("Code", "Код")],
         returns: true,
     },
 ];

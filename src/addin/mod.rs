@@ -1,6 +1,7 @@
 //! The 1C-facing `Bot` object: its member table, parameter conversion and
 //! errors turned into exception texts.
 
+mod binding;
 mod bot;
 mod errors;
 mod events;

@@ -10,8 +10,8 @@ use serde_json::{json, Value as Json};
 
 use crate::ffi::{Host, Param, Value};
 use crate::receiving::{
-    self, default_state_dir, json_array, parse_webhook, BackoffConfig, Delivery, Notice,
-    PollerConfig, PullError, Status, Subscription, Update, UpdateSink, WebhookError,
+    self, default_state_dir, json_array, parse_webhook, BackoffConfig, Delivery, Intercepted,
+    Notice, PollerConfig, PullError, Status, Subscription, Update, UpdateSink, WebhookError,
 };
 use crate::telegram::{self, ClientConfig, Token};
 
@@ -323,7 +323,19 @@ impl Bot {
                 };
                 let header = params::opt_string(name(1), &arg(1))?.unwrap_or_default();
                 match parse_webhook(&body, &header, &self.receiving.webhook_secret) {
-                    Ok(update) => Ok(Value::from(update.json)),
+                    // A binding attempt is redeemed here too (without a
+                    // token nothing can be answered, so nothing is).
+                    Ok(update) => Ok(Value::from(match self.poller_config() {
+                        Ok(PollerConfig {
+                            interceptor: Some(i),
+                            ..
+                        }) => match i.intercept(&update) {
+                            Intercepted::Pass => update.json,
+                            Intercepted::Replaced(u) => u.json,
+                            Intercepted::Consumed => json!({ "update_id": update.id }).to_string(),
+                        },
+                        _ => update.json,
+                    })),
                     Err(e) => Err(webhook_error(&e)),
                 }
             }
@@ -364,7 +376,7 @@ impl Bot {
         self.receiving.events = false;
     }
 
-    fn poller_config(&self) -> Result<PollerConfig, AddinError> {
+    pub(super) fn poller_config(&self) -> Result<PollerConfig, AddinError> {
         let token = self.settings.token.clone().ok_or(AddinError::TokenNotSet)?;
         let r = &self.receiving;
         let state_dir = if r.state_dir.is_empty() {
@@ -372,14 +384,16 @@ impl Bot {
         } else {
             PathBuf::from(&r.state_dir)
         };
+        let client = ClientConfig {
+            token,
+            api_url: self.settings.api_url.clone(),
+            proxy: self.settings.proxy.clone(),
+            timeout: Duration::from_secs(self.settings.timeout_secs as u64),
+            ca_file: self.settings.ca_file.clone(),
+        };
+        let interceptor = Some(self.binding.interceptor(&client, &state_dir));
         Ok(PollerConfig {
-            client: ClientConfig {
-                token,
-                api_url: self.settings.api_url.clone(),
-                proxy: self.settings.proxy.clone(),
-                timeout: Duration::from_secs(self.settings.timeout_secs as u64),
-                ca_file: self.settings.ca_file.clone(),
-            },
+            client,
             long_poll: Duration::from_secs(
                 r.long_poll_secs.unwrap_or(DEFAULT_LONG_POLL_SECS) as u64
             ),
@@ -387,6 +401,7 @@ impl Bot {
             backoff: r.tuning.backoff,
             min_interval: r.tuning.min_interval,
             redelivery_cap: r.tuning.redelivery_cap,
+            interceptor,
         })
     }
 
