@@ -185,7 +185,7 @@ fn a_qr_code_read_back_binds_and_digits_typed_by_hand_bind_in_pull_mode() {
     );
     // A code issued by this object gives the same picture.
     let by_code = job
-        .call("BindingQR", &[Value::str(&code_of(&issued))])
+        .call("BindingQR", &[Value::str(code_of(&issued))])
         .unwrap();
     assert_eq!(
         by_code,
@@ -319,10 +319,7 @@ fn setup_b_bind_contact_receives_by_itself_and_leaves_other_updates() {
     let later = sandbox.user_sends_text(a, "later").unwrap();
     let bound = json(
         dialog
-            .call(
-                "BindContact",
-                &[Value::str(&code_of(&issued)), Value::I4(5)],
-            )
+            .call("BindContact", &[Value::str(code_of(&issued)), Value::I4(5)])
             .unwrap(),
     );
     assert_eq!(bound["user_id"], b);
@@ -334,10 +331,7 @@ fn setup_b_bind_contact_receives_by_itself_and_leaves_other_updates() {
     let start = sandbox.user_sends_text(b, &code_of(&issued)).unwrap();
     let bound = json(
         dialog
-            .call(
-                "BindContact",
-                &[Value::str(&code_of(&issued)), Value::I4(5)],
-            )
+            .call("BindContact", &[Value::str(code_of(&issued)), Value::I4(5)])
             .unwrap(),
     );
     assert_eq!(
@@ -397,12 +391,12 @@ fn expired_used_cancelled_and_raced_codes_are_refused() {
     let race = new_code(&mut job, "race", None);
     let cancelled = new_code(&mut job, "cancelled", None);
     assert_eq!(
-        job.call("CancelBindingCode", &[Value::str(&code_of(&cancelled))])
+        job.call("CancelBindingCode", &[Value::str(code_of(&cancelled))])
             .unwrap(),
         Value::Bool(true)
     );
     assert_eq!(
-        job.call("ОтменитьКодПривязки", &[Value::str(&code_of(&cancelled))])
+        job.call("ОтменитьКодПривязки", &[Value::str(code_of(&cancelled))])
             .unwrap(),
         Value::Bool(false)
     );
@@ -427,11 +421,11 @@ fn expired_used_cancelled_and_raced_codes_are_refused() {
     assert!(wait_replies(&sandbox, users[3], 1)[0].contains("already been used or cancelled"));
 
     let err = job
-        .call("BindContact", &[Value::str(&code_of(&short))])
+        .call("BindContact", &[Value::str(code_of(&short))])
         .unwrap_err();
     assert!(err.text.contains("истёк"), "{err:?}");
     let err = job
-        .call("BindContact", &[Value::str(&code_of(&cancelled))])
+        .call("BindContact", &[Value::str(code_of(&cancelled))])
         .unwrap_err();
     assert!(err.text.contains("отменён"), "{err:?}");
     let err = job
@@ -448,7 +442,7 @@ fn expired_used_cancelled_and_raced_codes_are_refused() {
         .is_err());
     assert_eq!(
         json(
-            job.call("BindContact", &[Value::str(&code_of(&race))])
+            job.call("BindContact", &[Value::str(code_of(&race))])
                 .unwrap()
         )["user_id"],
         users[1]
@@ -575,10 +569,7 @@ fn no_code_or_token_in_logs_errors_or_the_state_folder() {
     sandbox.user_sends_text(user, &code_of(&issued)).unwrap();
     let bound = json(
         dialog
-            .call(
-                "BindContact",
-                &[Value::str(&code_of(&issued)), Value::I4(5)],
-            )
+            .call("BindContact", &[Value::str(code_of(&issued)), Value::I4(5)])
             .unwrap(),
     );
     assert_eq!(bound["user_id"], user);
@@ -587,7 +578,7 @@ fn no_code_or_token_in_logs_errors_or_the_state_folder() {
         .unwrap_err();
     assert_eq!(
         dialog
-            .call("BindContact", &[Value::str(&code_of(&other))])
+            .call("BindContact", &[Value::str(code_of(&other))])
             .unwrap(),
         Value::Empty
     );

@@ -40,7 +40,7 @@ pub enum Outcome {
     Bound {
         /// The code, 12 digits.
         code: String,
-        binding: Binding,
+        binding: Box<Binding>,
     },
 }
 
@@ -197,7 +197,10 @@ impl Redeemer {
                     template.replace("%1", &binding.title)
                 };
                 (self.reply)(sender.chat_id, &text);
-                Outcome::Bound { code, binding }
+                Outcome::Bound {
+                    code,
+                    binding: Box::new(binding),
+                }
             }
             Err(why) => {
                 let _ = self.store.mark_seen(update_id, None);
@@ -231,7 +234,10 @@ impl Redeemer {
                     Attempt::Code(c) => c.clone(),
                     Attempt::Payload(p) => self.code_of(&binding, p).unwrap_or_default(),
                 };
-                Outcome::Bound { code, binding }
+                Outcome::Bound {
+                    code,
+                    binding: Box::new(binding),
+                }
             }
             _ => Outcome::Consumed,
         }
