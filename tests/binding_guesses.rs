@@ -169,4 +169,29 @@ fn no_code_kept_means_no_attempt() {
     );
     assert_eq!(sent.lock().unwrap().len(), 1);
     let _ = std::fs::remove_dir_all(store.dir().parent().unwrap());
+
+    // A day after the last code expired, attempts are ordinary messages again.
+    let store = crate::store("stale");
+    let long_ago = binding::now() - binding::KEEP_AFTER_EXPIRY_SECS - 10;
+    store
+        .add(&binding::CodeRecord {
+            id: "old".into(),
+            code_hash: String::new(),
+            payload_hash: String::new(),
+            sealed_code: String::new(),
+            subject: String::new(),
+            title: String::new(),
+            created: long_ago - 900,
+            expires_at: long_ago,
+        })
+        .unwrap();
+    assert!(store.has_codes());
+    let (redeemer, sent) = crate::redeemer(&store);
+    assert_eq!(
+        redeemer.handle(1, &message(1, &code_like(42))),
+        Outcome::Pass
+    );
+    assert!(!store.has_codes(), "pruned");
+    assert!(sent.lock().unwrap().is_empty());
+    let _ = std::fs::remove_dir_all(store.dir().parent().unwrap());
 }

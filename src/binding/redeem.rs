@@ -137,6 +137,8 @@ pub struct Redeemer {
     /// When each throttled user was last told to wait (unix time), so a
     /// flood gets one answer a minute, not one per message.
     warned: Mutex<HashMap<i64, i64>>,
+    /// When old codes were last pruned (unix time).
+    pruned: Mutex<i64>,
 }
 
 impl Redeemer {
@@ -147,6 +149,7 @@ impl Redeemer {
             replies,
             reply,
             warned: Mutex::new(HashMap::new()),
+            pruned: Mutex::new(0),
         }
     }
 
@@ -165,6 +168,10 @@ impl Redeemer {
             return Outcome::Pass;
         }
         let now = store::now();
+        self.prune(now);
+        if !self.store.has_codes() {
+            return Outcome::Pass;
+        }
         if let Some(bound) = self.store.seen(update_id) {
             return self.again(update_id, &bound, &attempt);
         }
@@ -220,6 +227,17 @@ impl Redeemer {
             }
         );
         result
+    }
+
+    /// Drops codes kept past their time, at most once a minute, so that
+    /// attempts stop being recognised a day after the last code expired.
+    fn prune(&self, now: i64) {
+        let mut pruned = self.pruned.lock().unwrap_or_else(|e| e.into_inner());
+        if now - *pruned >= 60 {
+            *pruned = now;
+            drop(pruned);
+            self.store.prune(now);
+        }
     }
 
     /// An update handled before (delivered again after a restart, or read

@@ -166,7 +166,16 @@ impl Store {
                 Ok(true)
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
-            Err(e) => Err(e),
+            // A file system without hard links: an exclusive create is just
+            // as exclusive; a reader may briefly see it empty ("not ended").
+            Err(_) => match create_new(&path, &bytes) {
+                Ok(()) => {
+                    sync_dir(&dir);
+                    Ok(true)
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+                Err(e) => Err(e),
+            },
         }
     }
 
@@ -274,6 +283,17 @@ fn create_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)
+}
+
+/// Creates `path`, failing when it exists, and writes it (owner only).
+fn create_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// Writes a new file readable by the owner only.
