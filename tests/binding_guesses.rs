@@ -143,6 +143,25 @@ fn two_redeemers_over_one_folder_let_one_user_win() {
 }
 
 #[test]
+fn an_update_that_bound_a_code_before_a_crash_binds_it_again_without_a_second_answer() {
+    let store = store("crash");
+    let issued = binding::issue(&store, "s", "", 900).unwrap();
+    let (before, sent) = redeemer(&store);
+    let update = message(5, &format!("/start {}", issued.payload));
+    let first = before.handle(77, &update);
+    assert!(matches!(first, Outcome::Bound { .. }));
+    // The crash came before the update was marked as handled.
+    std::fs::remove_file(store.dir().join("seen").join("77")).unwrap();
+    let (again, sent_again) = redeemer(&store);
+    assert_eq!(again.handle(77, &update), first, "the same binding");
+    assert!(sent_again.lock().unwrap().is_empty(), "answered once");
+    assert_eq!(sent.lock().unwrap().len(), 1);
+    // Another update with the same link is refused.
+    assert_eq!(again.handle(78, &update), Outcome::Consumed);
+    let _ = std::fs::remove_dir_all(store.dir().parent().unwrap());
+}
+
+#[test]
 fn no_code_kept_means_no_attempt() {
     let store = store("none");
     let (redeemer, sent) = redeemer(&store);

@@ -190,7 +190,7 @@ impl Redeemer {
         }
         let outcome = self.redeem(update_id, &attempt, &sender, now);
         let result = match outcome {
-            Ok((code, binding)) => {
+            Ok((code, binding, fresh)) => {
                 let _ = self.store.mark_seen(update_id, Some(&binding.code_id));
                 let template = self
                     .replies
@@ -203,7 +203,9 @@ impl Redeemer {
                 } else {
                     template.replace("%1", &binding.title)
                 };
-                (self.reply)(sender.chat_id, &text);
+                if fresh {
+                    (self.reply)(sender.chat_id, &text);
+                }
                 Outcome::Bound {
                     code,
                     binding: Box::new(binding),
@@ -276,7 +278,7 @@ impl Redeemer {
         attempt: &Attempt,
         sender: &Sender,
         now: i64,
-    ) -> Result<(String, Binding), Refusal> {
+    ) -> Result<(String, Binding, bool), Refusal> {
         let (record, code) = match attempt {
             Attempt::Payload(p) => {
                 let record = self.store.find_payload(p).ok_or(Refusal::Wrong)?;
@@ -285,8 +287,14 @@ impl Redeemer {
             }
             Attempt::Code(c) => (self.store.find_code(c).ok_or(Refusal::Wrong)?, c.clone()),
         };
-        if self.store.ended(&record.id).is_some() {
-            return Err(Refusal::Used);
+        match self.store.ended(&record.id) {
+            // This very update bound it before a crash cut the rest short:
+            // the same outcome, answered already.
+            Some(Ended::Bound(b)) if b.update_id == update_id && b.user_id == sender.user_id => {
+                return Ok((code, b, false));
+            }
+            Some(_) => return Err(Refusal::Used),
+            None => {}
         }
         if now >= record.expires_at {
             return Err(Refusal::Expired);
@@ -305,7 +313,7 @@ impl Redeemer {
             update_id,
         };
         match self.store.end(&record.id, &Ended::Bound(binding.clone())) {
-            Ok(true) => Ok((code, binding)),
+            Ok(true) => Ok((code, binding, true)),
             Ok(false) => Err(Refusal::Used),
             Err(e) => {
                 log::warn!("binding: cannot record a redemption: {e}");
