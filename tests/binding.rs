@@ -639,3 +639,110 @@ fn assert_clean_state(dir: &Path, secrets: &[&str]) {
     }
     assert!(files > 1, "the state folder holds the binding files");
 }
+
+#[test]
+fn setup_a_across_processes_the_dialog_in_another_process_sees_the_binding() {
+    let (sandbox, mut job, dir) = setup(HostOptions::server(), "setup-a-proc");
+    let nina = sandbox.create_user("Nina");
+    job.set("LongPollTimeout", Value::I4(5)).unwrap();
+    tune(
+        &mut job,
+        json!({"backoff_initial_ms": 60_000, "backoff_cap_ms": 60_000}),
+    );
+    assert!(pull(&mut job, 0, 100).is_empty(), "the job receives");
+    let issued = new_code(&mut job, "contact-nina", None);
+    // The job's poller says that it receives before its first long poll.
+    let lease = dir.join("binding-123456").join("receiver.lease");
+    let deadline = Instant::now() + T;
+    while !lease.exists() {
+        assert!(Instant::now() < deadline, "no lease at {}", lease.display());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    // The dialog: this test binary again, in a new process (see child_dialog).
+    let request = json!({
+        "api_url": sandbox.api_url(),
+        "token": sandbox.token(),
+        "state_dir": dir,
+        "code": code_of(&issued),
+    });
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "child_dialog",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("TG_BINDING_CHILD", request.to_string())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // It checks once (a second, nobody redeemed), says so, then waits.
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let mut stdout = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        stdout.push_str(&line);
+        stdout.push('\n');
+        if line.contains("CHILD-READY") {
+            break;
+        }
+    }
+    assert!(stdout.contains("CHILD-READY Empty"), "{stdout}");
+    let hello = sandbox.user_sends_text(nina, "hello").unwrap();
+    let start = sandbox.user_starts(nina, Some(&payload(&issued))).unwrap();
+    let batch = pull_n(&mut job, 2);
+    assert_eq!(ids(&batch), [hello.update_id, start.update_id]);
+    assert_eq!(bindings(&batch).len(), 1);
+    for line in lines {
+        stdout.push_str(&line.unwrap());
+        stdout.push('\n');
+    }
+    assert!(child.wait().unwrap().success(), "{stdout}");
+    let line = stdout
+        .lines()
+        .find_map(|l| l.split_once("CHILD-RESULT ").map(|(_, r)| r))
+        .unwrap_or_else(|| panic!("no result from the child: {stdout}"));
+    let bound: Json = serde_json::from_str(line).unwrap_or_else(|_| panic!("{line}"));
+    assert_eq!(bound["user_id"], nina);
+    assert_eq!(bound["code"], issued["code"]);
+    assert!(pull(&mut job, 0, 100).is_empty(), "exactly once");
+    assert_eq!(
+        text(job.get("LastError").unwrap()),
+        "",
+        "the job was not knocked off"
+    );
+    finish(job);
+}
+
+/// The second process of the test above; does nothing when run by hand.
+#[test]
+#[ignore = "the dialog process of setup_a_across_processes_…; started by that test"]
+fn child_dialog() {
+    let Ok(request) = std::env::var("TG_BINDING_CHILD") else {
+        return;
+    };
+    let request: Json = serde_json::from_str(&request).unwrap();
+    let field = |k: &str| request[k].as_str().unwrap().to_owned();
+    let mut dialog = bot_with(HostOptions::server());
+    dialog.set("Token", Value::str(field("token"))).unwrap();
+    dialog.set("ApiUrl", Value::str(field("api_url"))).unwrap();
+    dialog
+        .set("StateDir", Value::str(field("state_dir")))
+        .unwrap();
+    let first = dialog
+        .call("BindContact", &[Value::str(field("code")), Value::I4(1)])
+        .map_or_else(|e| e.text, |v| format!("{v:?}"));
+    println!("\nCHILD-READY {first}");
+    let result = match dialog.call(
+        "ПривязатьКонтакт",
+        &[Value::str(field("code")), Value::I4(10)],
+    ) {
+        Ok(Value::Str(s)) => s,
+        Ok(other) => format!("{other:?}"),
+        Err(e) => format!("error: {}", e.text),
+    };
+    println!("CHILD-RESULT {result}");
+    finish(dialog);
+}
