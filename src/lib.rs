@@ -7,6 +7,7 @@
 use std::ffi::{c_int, c_long, c_void};
 
 mod addin;
+pub mod binding;
 mod ffi;
 mod logging;
 mod receiving;

@@ -25,6 +25,7 @@ const PROPS: &[(&str, &str)] = &[
     ("StateDir", "КаталогСостояния"),
     ("WebhookSecret", "СекретWebhook"),
     ("LastErrorKind", "ВидПоследнейОшибки"),
+    ("BindingReply", "ОтветПриПривязке"),
 ];
 
 const METHODS: &[(&str, &str, i64)] = &[
@@ -46,6 +47,10 @@ const METHODS: &[(&str, &str, i64)] = &[
     ("SetWebhook", "УстановитьWebhook", 3),
     ("DeleteWebhook", "УдалитьWebhook", 1),
     ("ParseWebhook", "РазобратьWebhook", 2),
+    ("NewBindingCode", "НовыйКодПривязки", 2),
+    ("BindingQR", "QRКодПривязки", 2),
+    ("BindContact", "ПривязатьКонтакт", 2),
+    ("CancelBindingCode", "ОтменитьКодПривязки", 1),
 ];
 
 fn flip_case(s: &str) -> String {

@@ -22,6 +22,7 @@ pub enum PropId {
     LogLevel,
     MigratedChatId,
     LastErrorKind,
+    BindingReply,
 }
 
 /// A method of the object.
@@ -54,6 +55,10 @@ pub enum MethodId {
     /// Debug builds only: raises one external event through the normal path.
     #[cfg(debug_assertions)]
     DebugEvent,
+    NewBindingCode,
+    BindingQR,
+    BindContact,
+    CancelBindingCode,
 }
 
 /// The part of the object that handles a member: `Bot` forwards every
@@ -71,6 +76,8 @@ pub enum Part {
     Sending,
     /// Receiving (`receiving.rs`).
     Receiving,
+    /// Binding contacts (`binding.rs`).
+    Binding,
 }
 
 /// A property row.
@@ -290,6 +297,14 @@ pub static PROPS: &[PropSpec] = &[
         true,
         false,
     ),
+    prop(
+        PropId::BindingReply,
+        Part::Binding,
+        "BindingReply",
+        "ОтветПриПривязке",
+        true,
+        true,
+    ),
 ];
 
 /// Every method, in the order 1C numbers them.
@@ -498,6 +513,47 @@ pub static METHODS: &[MethodSpec] = &[
         en: "DebugEvent",
         ru: "ОтладкаСобытие",
         params: &[required("Message", "Сообщение"), optional("Data", "Данные")],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::NewBindingCode,
+        part: Part::Binding,
+        en: "NewBindingCode",
+        ru: "НовыйКодПривязки",
+        params: &[
+            optional("Subject", "Предмет"),
+            optional("TTLSeconds", "СрокДействияСекунд"),
+        ],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::BindingQR,
+        part: Part::Binding,
+        en: "BindingQR",
+        ru: "QRКодПривязки",
+        params: &[
+            required("CodeOrLink", "КодИлиСсылка"),
+            optional("Size", "Размер"),
+        ],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::BindContact,
+        part: Part::Binding,
+        en: "BindContact",
+        ru: "ПривязатьКонтакт",
+        params: &[
+            required("Code", "Код"),
+            optional("WaitSeconds", "СекундОжидания"),
+        ],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::CancelBindingCode,
+        part: Part::Binding,
+        en: "CancelBindingCode",
+        ru: "ОтменитьКодПривязки",
+        params: &[required("Code", "Код")],
         returns: true,
     },
 ];
