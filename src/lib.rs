@@ -7,6 +7,7 @@
 use std::ffi::{c_int, c_long, c_void};
 
 pub mod addin;
+pub mod delivery;
 mod ffi;
 mod logging;
 pub mod receiving;

@@ -107,6 +107,9 @@ impl Client {
             .timeout_connect(Some(connect))
             .proxy(proxy)
             .user_agent("telegram-addin-1c")
+            // The delivery engine keeps several requests in flight.
+            .max_idle_connections_per_host(32)
+            .max_idle_connections(64)
             .build()
             .into();
         let host = host_of(&api_url);

@@ -21,7 +21,7 @@ pub use limits::{utf16_len, Limits, CAPTION_LIMIT, MB, TEXT_LIMIT};
 pub use longpoll::{Aborter, LongPoll, PollRequest, CONNECT_TIMEOUT};
 pub use markup::{escape_html, escape_markdown_v2};
 pub use multipart::{Source, Upload};
-pub use send::{ClientOptions, Outcome, Request};
+pub use send::{ClientOptions, Failure, Outcome, Request};
 pub use split::{split, ParseMode, SplitError};
 pub use tls::read_ca_file;
 pub use token::{Token, TokenError};

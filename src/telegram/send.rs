@@ -65,9 +65,13 @@ pub struct Outcome {
 }
 
 /// An attempt's error and whether the request may have reached the server.
-struct Failure {
-    error: Error,
-    maybe_sent: bool,
+#[derive(Debug)]
+pub struct Failure {
+    /// What went wrong.
+    pub error: Error,
+    /// Whether the request may have reached the server (then repeating a
+    /// send may deliver it twice).
+    pub maybe_sent: bool,
 }
 
 /// Whether a transport error happened before anything was written.
@@ -171,7 +175,9 @@ impl Client {
         )
     }
 
-    fn attempt(&self, request: &Request<'_>) -> Result<Value, Failure> {
+    /// Sends `request` once, without retries or migration: Telegram's
+    /// `result`, or the failure and whether the request may have arrived.
+    pub fn attempt(&self, request: &Request<'_>) -> Result<Value, Failure> {
         let method = request.method.as_str();
         let url = self.method_url(method);
         let sent = if request.files.is_empty() {
