@@ -67,6 +67,7 @@ pub struct Bot {
     pub(super) host: Option<Host>,
     pub(super) receiving: super::receiving::Receiving,
     pub(super) send: super::sending::SendState,
+    delivery: super::delivery::DeliveryPart,
     #[cfg(debug_assertions)]
     panic_at: std::sync::Mutex<Option<PanicPoint>>,
 }
@@ -101,16 +102,20 @@ impl Bot {
         text
     }
 
+    fn client_config(&self) -> Result<ClientConfig, AddinError> {
+        let token = self.settings.token.clone().ok_or(AddinError::TokenNotSet)?;
+        Ok(ClientConfig {
+            token,
+            api_url: self.settings.api_url.clone(),
+            proxy: self.settings.proxy.clone(),
+            timeout: Duration::from_secs(self.settings.timeout_secs as u64),
+            ca_file: self.settings.ca_file.clone(),
+        })
+    }
+
     pub(super) fn client(&mut self) -> Result<&Client, AddinError> {
         if self.client.is_none() {
-            let token = self.settings.token.clone().ok_or(AddinError::TokenNotSet)?;
-            let config = ClientConfig {
-                token,
-                api_url: self.settings.api_url.clone(),
-                proxy: self.settings.proxy.clone(),
-                timeout: Duration::from_secs(self.settings.timeout_secs as u64),
-                ca_file: self.settings.ca_file.clone(),
-            };
+            let config = self.client_config()?;
             let options = self.settings.sending.client_options();
             self.client =
                 Some(Client::with_options(config, options).map_err(AddinError::Telegram)?);
@@ -241,6 +246,18 @@ impl Bot {
             | MethodId::EscapeHtml => self.run_sending(spec, args),
             #[cfg(debug_assertions)]
             MethodId::DebugPanic | MethodId::DebugEvent => self.run_debug(spec, args),
+            MethodId::Broadcast
+            | MethodId::BroadcastStatus
+            | MethodId::CancelBroadcast
+            | MethodId::SendBatch => {
+                let ctx = super::delivery::Context {
+                    client: self.client_config()?,
+                    lang: self.lang,
+                    host: self.host.clone(),
+                    state_dir: self.receiving.state_dir(),
+                };
+                self.delivery.run(spec, args, ctx, &mut self.send)
+            }
         }
     }
 
@@ -291,6 +308,7 @@ impl AddinObject for Bot {
 
     fn done(&mut self) {
         self.stop_receiving();
+        self.delivery.done();
         self.client = None;
         self.host = None;
     }

@@ -53,6 +53,10 @@ pub enum MethodId {
     /// Debug builds only: raises one external event through the normal path.
     #[cfg(debug_assertions)]
     DebugEvent,
+    Broadcast,
+    BroadcastStatus,
+    CancelBroadcast,
+    SendBatch,
 }
 
 /// A property row.
@@ -368,6 +372,44 @@ pub static METHODS: &[MethodSpec] = &[
         en: "DebugEvent",
         ru: "ОтладкаСобытие",
         params: &[required("Message", "Сообщение"), optional("Data", "Данные")],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::Broadcast,
+        en: "Broadcast",
+        ru: "Рассылка",
+        params: &[
+            required("Recipients", "Получатели"),
+            required("Message", "Сообщение"),
+            optional("Options", "Параметры"),
+        ],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::BroadcastStatus,
+        en: "BroadcastStatus",
+        ru: "СостояниеРассылки",
+        params: &[
+            required("Id", "Ид"),
+            optional("WaitSeconds", "СекундОжидания"),
+        ],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::CancelBroadcast,
+        en: "CancelBroadcast",
+        ru: "ОтменитьРассылку",
+        params: &[required("Id", "Ид")],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::SendBatch,
+        en: "SendBatch",
+        ru: "ОтправитьПакет",
+        params: &[
+            required("Requests", "Запросы"),
+            optional("Options", "Параметры"),
+        ],
         returns: true,
     },
 ];

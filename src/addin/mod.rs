@@ -2,6 +2,7 @@
 //! errors turned into exception texts.
 
 mod bot;
+mod delivery;
 mod errors;
 mod events;
 mod members;

@@ -67,6 +67,17 @@ pub(super) struct Receiving {
     tuning: Tuning,
 }
 
+impl Receiving {
+    /// The state folder (`StateDir`, or the default one).
+    pub(super) fn state_dir(&self) -> PathBuf {
+        if self.state_dir.is_empty() {
+            default_state_dir()
+        } else {
+            PathBuf::from(&self.state_dir)
+        }
+    }
+}
+
 /// Raises updates and notices as external events of one object.
 struct HostSink {
     host: Host,

@@ -80,6 +80,18 @@ pub(super) struct SendState {
 }
 
 impl SendState {
+    /// Takes the file `AddFile` attached under `name`: its file name and
+    /// bytes (a path is read now). `None` when no such file is attached.
+    pub(super) fn take_file(&mut self, name: &str) -> Option<(String, std::io::Result<Vec<u8>>)> {
+        let at = self.pending.iter().position(|p| p.name == name)?;
+        let p = self.pending.remove(at);
+        let bytes = match p.held {
+            Held::Bytes(b) => Ok(b),
+            Held::Path(path) => std::fs::read(path),
+        };
+        Some((p.file_name, bytes))
+    }
+
     /// The object's log sink, if logging is on.
     pub(super) fn log_sink(&self) -> Option<Arc<Sink>> {
         self.log.clone()

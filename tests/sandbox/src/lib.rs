@@ -126,6 +126,8 @@ pub struct SandboxConfig {
     pub webhook_retry_initial: Duration,
     /// Timeout of one webhook POST.
     pub webhook_timeout: Duration,
+    /// Added to every Bot API request before it is processed (round trip to Telegram).
+    pub latency: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -146,6 +148,7 @@ impl Default for SandboxConfig {
             local_limit: 2000 * MB,
             webhook_retry_initial: Duration::from_millis(100),
             webhook_timeout: Duration::from_secs(2),
+            latency: Duration::ZERO,
         }
     }
 }
@@ -321,6 +324,8 @@ pub struct Shared {
     threads: Mutex<Vec<JoinHandle<()>>>,
     next_conn: AtomicU64,
     pub webhook_timeout: Duration,
+    /// [`SandboxConfig::latency`] in microseconds.
+    latency_us: AtomicU64,
 }
 
 impl Shared {
@@ -390,6 +395,7 @@ impl Sandbox {
             threads: Mutex::new(Vec::new()),
             next_conn: AtomicU64::new(1),
             webhook_timeout: cfg.webhook_timeout,
+            latency_us: AtomicU64::new(cfg.latency.as_micros() as u64),
         });
         let s1 = sh.clone();
         let accept = std::thread::Builder::new()
@@ -733,6 +739,12 @@ impl Sandbox {
     pub fn clear_faults(&self) {
         self.with(|w| w.faults.clear())
     }
+    /// Latency added to every Bot API request from now on.
+    pub fn set_latency(&self, d: Duration) {
+        self.sh
+            .latency_us
+            .store(d.as_micros() as u64, Ordering::SeqCst);
+    }
     pub fn set_rate_limits(&self, l: RateLimits) {
         self.with(|w| w.set_limits(l))
     }
@@ -947,6 +959,10 @@ fn handle(sh: &Shared, req: &Request) -> Outcome {
                 .or_default() += 1;
             w.take_fault(Some(&token), &canonical)
         });
+        let latency = sh.latency_us.load(Ordering::SeqCst);
+        if latency > 0 {
+            sh.sleep(Duration::from_micros(latency));
+        }
         if let Some(o) = pre_fault(sh, &fault) {
             return o;
         }
