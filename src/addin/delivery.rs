@@ -221,9 +221,21 @@ impl DeliveryPart {
         let recipients = match json_param(a.name(0), &a.get(0))? {
             Json::Array(items) => items
                 .iter()
-                .map(|v| chat_of(v).ok_or_else(|| invalid(a.name(0), format!("{v} is not a chat id; use numbers or \"@channel\" names"))))
+                .map(|v| {
+                    chat_of(v).ok_or_else(|| {
+                        invalid(
+                            a.name(0),
+                            format!("{v} is not a chat id; use numbers or \"@channel\" names"),
+                        )
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()?,
-            _ => return Err(invalid(a.name(0), "must be a JSON array of chat ids, e.g. [123, 456]")),
+            _ => {
+                return Err(invalid(
+                    a.name(0),
+                    "must be a JSON array of chat ids, e.g. [123, 456]",
+                ))
+            }
         };
         let mut options = params::options(a.name(2), &a.get(2))?;
         let id = match options.remove("id") {
@@ -275,7 +287,9 @@ impl DeliveryPart {
             }
             let method = obj.get("method").and_then(Json::as_str).unwrap_or("");
             if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(at("\"method\" must be a Bot API method name such as sendMessage"));
+                return Err(at(
+                    "\"method\" must be a Bot API method name such as sendMessage",
+                ));
             }
             let params = match obj.get("params") {
                 None | Some(Json::Null) => Map::new(),
@@ -337,7 +351,10 @@ fn broadcast_id(name: Name, param: &Param<'_>) -> Result<String, AddinError> {
     if delivery::valid_broadcast_id(&id) {
         Ok(id)
     } else {
-        Err(invalid(name, "a broadcast id: 1-64 characters A-Z, a-z, 0-9, _ and -"))
+        Err(invalid(
+            name,
+            "a broadcast id: 1-64 characters A-Z, a-z, 0-9, _ and -",
+        ))
     }
 }
 

@@ -267,7 +267,10 @@ fn load(path: &Path) -> io::Result<State> {
     let mut st = State {
         slots: vec![Slot::Pending(None); recipients.len()],
         recipients,
-        method: header["method"].as_str().unwrap_or("sendMessage").to_owned(),
+        method: header["method"]
+            .as_str()
+            .unwrap_or("sendMessage")
+            .to_owned(),
         paid: params.get("allow_paid_broadcast") == Some(&Json::Bool(true)),
         params,
         file_field: header["file_field"].as_str().map(str::to_owned),
@@ -515,7 +518,8 @@ impl Broadcast {
             };
             st.finished = Some(Instant::now());
             append(&self.log, &json!({"phase": st.phase.name()}));
-            let keep = st.file_id.is_none() && st.slots.iter().any(|s| matches!(s, Slot::Pending(_)));
+            let keep =
+                st.file_id.is_none() && st.slots.iter().any(|s| matches!(s, Slot::Pending(_)));
             (summary(&self.id, &st).to_string(), keep)
         };
         self.changed.notify_all();

@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{select, unbounded, Receiver, Sender};
 use serde_json::{Map, Value as Json};
 
-use crate::telegram::{self, Client, ClientConfig, ClientOptions, Failure, Request, Source, Upload};
+use crate::telegram::{
+    self, Client, ClientConfig, ClientOptions, Failure, Request, Source, Upload,
+};
 
 use super::limiter::{Limiter, Limits};
 
@@ -100,6 +102,14 @@ impl Ticket {
         self.0
             .compare_exchange(QUEUED, TAKEN, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
+    }
+
+    /// The worker puts it back between attempts, when nothing it sent may
+    /// have arrived (so the owner may give it up meanwhile).
+    fn rest(&self) {
+        let _ = self
+            .0
+            .compare_exchange(TAKEN, QUEUED, Ordering::SeqCst, Ordering::SeqCst);
     }
 
     /// The owner gives it up; false when a worker already took it (it may
@@ -239,7 +249,12 @@ impl Engine {
     /// jobs are dropped unsent.
     fn shutdown(&self) {
         self.stop.store(true, Ordering::SeqCst);
-        drop(self.stop_tx.lock().unwrap_or_else(|e| e.into_inner()).take());
+        drop(
+            self.stop_tx
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
         let workers: Vec<_> = self
             .workers
             .lock()
@@ -280,7 +295,10 @@ impl Engine {
     fn wait_for_slot(&self, job: &Job, chat: Option<&Json>) -> bool {
         loop {
             if self.stopping()
-                || job.cancel.as_ref().is_some_and(|c| c.load(Ordering::SeqCst))
+                || job
+                    .cancel
+                    .as_ref()
+                    .is_some_and(|c| c.load(Ordering::SeqCst))
                 || job.deadline.is_some_and(|d| Instant::now() >= d)
             {
                 return false;
@@ -374,10 +392,9 @@ impl Engine {
                 Verdict::NotWritten => {
                     network_retries += 1;
                     let pause = backoff(network_retries - 1);
-                    let in_time = job
-                        .deadline
-                        .is_none_or(|d| Instant::now() + pause < d);
+                    let in_time = job.deadline.is_none_or(|d| Instant::now() + pause < d);
                     if network_retries <= NETWORK_RETRIES && in_time && !self.stopping() {
+                        job.ticket.rest();
                         std::thread::sleep(pause);
                         true
                     } else {
@@ -385,8 +402,11 @@ impl Engine {
                     }
                 }
             };
+            // Nothing of this request reached Telegram so far: its owner may
+            // give it up while it waits.
+            job.ticket.rest();
             let chat = job.params.get("chat_id").cloned();
-            if !again || !self.wait_for_slot(job, chat.as_ref()) {
+            if !again || !self.wait_for_slot(job, chat.as_ref()) || !job.ticket.take() {
                 // Every attempt so far was refused or never written: nothing arrived.
                 return Outcome::NotSent {
                     error: Some(failure.error),
@@ -530,9 +550,15 @@ mod tests {
             judge(&api(400, p(None, Some(-100))), false),
             Verdict::Migrate(-100)
         );
-        assert_eq!(judge(&api(400, p(None, Some(-100))), true), Verdict::Refused);
+        assert_eq!(
+            judge(&api(400, p(None, Some(-100))), true),
+            Verdict::Refused
+        );
         assert_eq!(judge(&api(403, p(None, None)), false), Verdict::Refused);
-        assert_eq!(judge(&api(502, p(None, None)), false), Verdict::MaybeArrived);
+        assert_eq!(
+            judge(&api(502, p(None, None)), false),
+            Verdict::MaybeArrived
+        );
         let reset = |maybe_sent| Failure {
             error: Error::Connect {
                 host: "h".into(),

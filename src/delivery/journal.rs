@@ -186,7 +186,10 @@ mod tests {
         for line in fs::read_to_string(&path).unwrap().lines() {
             apply(&mut entries, line);
         }
-        assert_eq!(entries.get("a"), Some(&Recorded::Sent(json!({"message_id": 1}))));
+        assert_eq!(
+            entries.get("a"),
+            Some(&Recorded::Sent(json!({"message_id": 1})))
+        );
         assert_eq!(entries.get("b"), Some(&Recorded::InFlight));
         assert_eq!(entries.get("c"), None);
         // A torn last line is left for later.

@@ -36,9 +36,9 @@ fn bot_file_stem(bot_id: &str, api_url: &str) -> String {
     if api_url == crate::telegram::DEFAULT_API_URL {
         bot_id.to_owned()
     } else {
-        let hash = api_url
-            .bytes()
-            .fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+        let hash = api_url.bytes().fold(0x811c_9dc5u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        });
         format!("{bot_id}-{hash:08x}")
     }
 }
