@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Map, Value as Json};
 
 use crate::delivery::{
-    self, BatchItem, EngineHandle, ItemResult, Limits, Message, Notify, Outcome, Recorded,
+    self, BatchItem, EngineHandle, ItemResult, Journal, Limits, Message, Notify, Outcome, Recorded,
 };
 use crate::ffi::{Host, Param, Value};
 use crate::telegram::{self, ClientConfig, Token, TEXT_LIMIT};
@@ -68,6 +68,8 @@ impl Notify for HostNotify {
 pub(super) struct DeliveryPart {
     engine: Option<(String, EngineHandle)>,
     notify: Option<Arc<HostNotify>>,
+    /// The journal of the last keyed batch, kept open for the next one.
+    journal: Option<Arc<Journal>>,
 }
 
 fn localized(en: String, ru: String) -> AddinError {
@@ -155,6 +157,7 @@ impl DeliveryPart {
             *n.host.lock().unwrap_or_else(|e| e.into_inner()) = None;
         }
         self.engine = None;
+        self.journal = None;
     }
 
     fn broadcast_dir(&self, ctx: &Context) -> PathBuf {
@@ -325,7 +328,10 @@ impl DeliveryPart {
                 ctx.client.token.bot_id(),
                 &ctx.client.api_url,
             );
-            Some(delivery::open_journal(&path).map_err(|e| state_dir_error(&ctx.state_dir, &e))?)
+            let journal =
+                delivery::open_journal(&path).map_err(|e| state_dir_error(&ctx.state_dir, &e))?;
+            self.journal = Some(journal.clone());
+            Some(journal)
         };
         let engine = self.engine(&ctx)?.engine().clone();
         let keys: Vec<Option<String>> = items.iter().map(|i| i.key.clone()).collect();

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use serde_json::{json, Value as Json};
 
@@ -33,6 +33,8 @@ struct Inner {
     entries: HashMap<String, Recorded>,
     /// How far the file has been read.
     offset: u64,
+    /// The file, open for appending.
+    file: Option<File>,
 }
 
 /// One journal file.
@@ -41,16 +43,22 @@ pub struct Journal {
     inner: Mutex<Inner>,
 }
 
-/// Journals by path, shared in the process.
-static JOURNALS: Mutex<Vec<(PathBuf, Arc<Journal>)>> = Mutex::new(Vec::new());
+/// Journals by path, shared in the process while someone holds them (a
+/// `Bot` object, or a request in flight); the last holder closes the file.
+static JOURNALS: Mutex<Vec<(PathBuf, Weak<Journal>)>> = Mutex::new(Vec::new());
 
-/// The journal at `path`, opened once per process. Fails when the folder
-/// or the file cannot be written.
+/// The journal at `path`, one per process. Fails when the folder or the
+/// file cannot be written.
 pub fn open(path: &Path) -> io::Result<Arc<Journal>> {
     let mut all = JOURNALS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, j)) = all.iter().find(|(p, _)| p == path) {
+    all.retain(|(_, j)| j.strong_count() > 0);
+    if let Some(j) = all
+        .iter()
+        .find(|(p, _)| p == path)
+        .and_then(|(_, j)| j.upgrade())
+    {
         j.refresh();
-        return Ok(j.clone());
+        return Ok(j);
     }
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
@@ -61,10 +69,11 @@ pub fn open(path: &Path) -> io::Result<Arc<Journal>> {
         inner: Mutex::new(Inner {
             entries: HashMap::new(),
             offset: 0,
+            file: None,
         }),
     });
     journal.refresh();
-    all.push((path.to_owned(), journal.clone()));
+    all.push((path.to_owned(), Arc::downgrade(&journal)));
     Ok(journal)
 }
 
@@ -132,12 +141,20 @@ impl Journal {
         let mut inner = self.lock();
         apply(&mut inner.entries, &line.to_string());
         let text = format!("{line}\n");
-        let written = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .and_then(|mut f| f.write_all(text.as_bytes()));
+        if inner.file.is_none() {
+            inner.file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .ok();
+        }
+        let written = match inner.file.as_mut() {
+            // One write of a whole line, appended: lines of several processes never mix.
+            Some(f) => f.write_all(text.as_bytes()),
+            None => Err(io::Error::other("cannot open the file")),
+        };
         if let Err(e) = written {
+            inner.file = None;
             log::error!(
                 "cannot write the delivery journal {}: {e}",
                 self.path.display()
