@@ -473,3 +473,30 @@ fn bad_input_is_refused_clearly() {
     finish(ru);
     finish(bot);
 }
+
+#[test]
+fn messages_to_one_chat_keep_their_order() {
+    let config = SandboxConfig {
+        rate_limits: RateLimits::telegram(),
+        ..SandboxConfig::default()
+    };
+    let (sandbox, mut bot) = setup(config, HostOptions::server(), "order");
+    let busy = sandbox.create_user("Busy");
+    let others = users(&sandbox, 20);
+    let mut requests: Vec<Json> = (0..6)
+        .map(|i| json!({"key": format!("a{i}"), "method": "sendMessage", "params": {"chat_id": busy, "text": format!("a{i}")}}))
+        .collect();
+    requests.extend(others.iter().map(|u| {
+        json!({"key": format!("o{u}"), "method": "sendMessage", "params": {"chat_id": u, "text": "o"}})
+    }));
+    let results = batch(&mut bot, &Json::Array(requests), json!({}));
+    assert_eq!(count_states(&results).get("sent"), Some(&26), "{results:?}");
+    let texts: Vec<String> = sandbox
+        .bot_messages(busy)
+        .into_iter()
+        .map(|m| m.text.unwrap_or_default())
+        .collect();
+    assert_eq!(texts, ["a0", "a1", "a2", "a3", "a4", "a5"]);
+    assert_eq!(sandbox.stats().rate_limited, 0);
+    finish(bot);
+}

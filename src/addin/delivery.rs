@@ -24,6 +24,8 @@ use super::sending::SendState;
 const DEFAULT_DEADLINE_SECS: i64 = 60;
 /// Largest `deadline` of `SendBatch` and `WaitSeconds` of `BroadcastStatus`.
 const MAX_WAIT_SECS: i64 = 3600;
+/// The event buffer depth asked of a client platform for broadcast events.
+const EVENT_BUFFER_DEPTH: i64 = 64;
 /// The file fields of the send methods, and their methods.
 const FILE_FIELDS: &[(&str, &str)] = &[
     ("photo", "sendPhoto"),
@@ -56,9 +58,20 @@ struct HostNotify {
 
 impl Notify for HostNotify {
     fn event(&self, message: &str, data: &str) {
-        let host = self.host.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(host) = host.as_ref() {
-            super::events::raise(host, message, &self.token.redact(data));
+        let data = self.token.redact(data);
+        // Progress may be skipped when the platform's event buffer is full;
+        // the end is offered again for a while.
+        let tries = if message == "broadcast_done" { 100 } else { 1 };
+        for _ in 0..tries {
+            let host = self.host.lock().unwrap_or_else(|e| e.into_inner());
+            match host.as_ref() {
+                Some(h) if h.app_type().is_server() => return,
+                Some(h) if super::events::raise(h, message, &data) => return,
+                Some(_) => {}
+                None => return,
+            }
+            drop(host);
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }
@@ -194,6 +207,11 @@ impl DeliveryPart {
                 token: ctx.client.token.clone(),
             })
         });
+        if let Some(host) = &ctx.host {
+            if !host.app_type().is_server() && host.event_buffer_depth() < EVENT_BUFFER_DEPTH {
+                host.set_event_buffer_depth(EVENT_BUFFER_DEPTH);
+            }
+        }
         *n.host.lock().unwrap_or_else(|e| e.into_inner()) = ctx.host.clone();
         n.clone()
     }

@@ -14,6 +14,7 @@
 //! - a failure after the request may have reached Telegram (a timeout, a
 //!   reset, a 5xx): never repeated, reported as unknown.
 
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -164,6 +165,8 @@ pub struct Engine {
     /// Dropped on stop, which wakes every idle worker.
     stop_tx: Mutex<Option<Sender<()>>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
+    /// Jobs waiting behind the one in progress for the same chat.
+    lanes: Mutex<HashMap<String, VecDeque<Job>>>,
 }
 
 struct Queues {
@@ -190,6 +193,7 @@ impl Engine {
             background,
             stop_tx: Mutex::new(Some(stop_tx)),
             workers: Mutex::new(Vec::new()),
+            lanes: Mutex::new(HashMap::new()),
         });
         let mut handles = Vec::new();
         for n in 0..WORKERS {
@@ -289,6 +293,8 @@ impl Engine {
         }
         // Drop what is still queued, so nothing holds its owner's state.
         while queues.batch.try_recv().is_ok() || queues.background.try_recv().is_ok() {}
+        let lanes = std::mem::take(&mut *self.lanes.lock().unwrap_or_else(|e| e.into_inner()));
+        drop(lanes);
     }
 
     /// Waits for a slot; false when the job should not go any more.
@@ -310,7 +316,36 @@ impl Engine {
         }
     }
 
-    fn run(&self, mut job: Job) {
+    /// Runs a job in its chat's lane: one request per chat at a time, in
+    /// the order they were queued. A job for a chat that is busy joins the
+    /// lane and the worker takes another job; the lane's worker runs it next.
+    fn run(&self, job: Job) {
+        let lane = job.params.get("chat_id").map(super::limiter::chat_key);
+        if let Some(key) = &lane {
+            let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(waiting) = lanes.get_mut(key) {
+                waiting.push_back(job);
+                return;
+            }
+            lanes.insert(key.clone(), VecDeque::new());
+        }
+        let mut next = Some(job);
+        while let Some(job) = next.take() {
+            self.run_one(job);
+            if let Some(key) = &lane {
+                let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+                let queued = lanes.get_mut(key).and_then(VecDeque::pop_front);
+                match queued {
+                    Some(job) if !self.stopping() => next = Some(job),
+                    _ => {
+                        lanes.remove(key);
+                    }
+                }
+            }
+        }
+    }
+
+    fn run_one(&self, mut job: Job) {
         let chat = job.params.get("chat_id").cloned();
         if !self.wait_for_slot(&job, chat.as_ref()) {
             if !self.stopping() && job.ticket.give_up() {
@@ -351,7 +386,11 @@ impl Engine {
                 params: job.params.clone(),
                 files,
             };
-            let failure = match self.client.attempt(&request) {
+            let answer = self.client.attempt(&request);
+            if let Some(chat) = job.params.get("chat_id") {
+                self.limiter.settle(chat, Instant::now());
+            }
+            let failure = match answer {
                 Ok(result) => {
                     return Outcome::Sent {
                         result,

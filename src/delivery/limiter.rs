@@ -118,8 +118,17 @@ pub fn is_group(chat: &Json) -> bool {
     }
 }
 
+/// The interval of one chat's limit.
+fn chat_interval(l: &Limits, chat: &Json) -> Duration {
+    if is_group(chat) {
+        interval(l.group_per_minute / 60.0)
+    } else {
+        interval(l.per_chat_per_second)
+    }
+}
+
 /// The key of a chat id in the per-chat table.
-fn chat_key(chat: &Json) -> String {
+pub(crate) fn chat_key(chat: &Json) -> String {
     match chat {
         Json::String(s) => s.trim().to_owned(),
         other => other.to_string(),
@@ -173,14 +182,7 @@ impl Limiter {
             (interval(l.per_second), st.overall)
         };
         let mut wait = overall.wait(now, overall_interval, OVERALL_BURST);
-        let chat_rule = chat.map(|c| {
-            let rule = if is_group(c) {
-                interval(l.group_per_minute / 60.0)
-            } else {
-                interval(l.per_chat_per_second)
-            };
-            (chat_key(c), rule)
-        });
+        let chat_rule = chat.map(|c| (chat_key(c), chat_interval(&l, c)));
         if let Some((key, rule)) = &chat_rule {
             if let Some(cell) = st.chats.get(key) {
                 wait = wait.max(cell.wait(now, *rule, l.per_chat_burst));
@@ -204,6 +206,18 @@ impl Limiter {
                 .take(now, rule);
         }
         Ok(())
+    }
+
+    /// Tells that the request to `chat` (the only one in flight to it) got
+    /// its answer at `at`. A request reaches Telegram some time between
+    /// being sent and answered; counting it as arrived at the answer keeps
+    /// the next one to the chat far enough from it, whatever the jitter.
+    pub fn settle(&self, chat: &Json, at: Instant) {
+        let mut st = self.lock();
+        let rule = chat_interval(&st.limits, chat);
+        if let Some(cell) = st.chats.get_mut(&chat_key(chat)) {
+            cell.tat = cell.tat.max(at + rule);
+        }
     }
 
     /// Pauses every sender of the bot for `wait` (a 429's `retry_after`).
@@ -252,6 +266,13 @@ mod tests {
         let wait = l.try_acquire(Some(&json!(7)), false).unwrap_err();
         assert!(wait > Duration::from_millis(900), "{wait:?}");
         assert!(l.try_acquire(Some(&json!(8)), false).is_ok());
+        // An answer that came late pushes the chat's next slot after it.
+        l.settle(&json!(8), Instant::now() + Duration::from_secs(5));
+        for _ in 0..2 {
+            let _ = l.try_acquire(Some(&json!(8)), false);
+        }
+        let wait = l.try_acquire(Some(&json!(8)), false).unwrap_err();
+        assert!(wait > Duration::from_secs(3), "{wait:?}");
     }
 
     #[test]
