@@ -297,6 +297,18 @@ impl Engine {
         drop(lanes);
     }
 
+    /// Sleeps `d`, waking early when the engine stops.
+    fn nap(&self, d: Duration) {
+        let until = Instant::now() + d;
+        while !self.stopping() {
+            let now = Instant::now();
+            if now >= until {
+                return;
+            }
+            std::thread::sleep((until - now).min(NAP));
+        }
+    }
+
     /// Waits for a slot; false when the job should not go any more.
     fn wait_for_slot(&self, job: &Job, chat: Option<&Json>) -> bool {
         loop {
@@ -434,7 +446,7 @@ impl Engine {
                     let in_time = job.deadline.is_none_or(|d| Instant::now() + pause < d);
                     if network_retries <= NETWORK_RETRIES && in_time && !self.stopping() {
                         job.ticket.rest();
-                        std::thread::sleep(pause);
+                        self.nap(pause);
                         true
                     } else {
                         false
