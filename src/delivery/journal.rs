@@ -77,6 +77,16 @@ pub fn open(path: &Path) -> io::Result<Arc<Journal>> {
     Ok(journal)
 }
 
+/// How long a key is remembered: lines older than this are skipped when
+/// the journal is read, so its memory stays bounded.
+pub const RETENTION_SECS: u64 = 30 * 24 * 3600;
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 fn apply(entries: &mut HashMap<String, Recorded>, line: &str) {
     let Ok(v) = serde_json::from_str::<Json>(line) else {
         return;
@@ -84,6 +94,10 @@ fn apply(entries: &mut HashMap<String, Recorded>, line: &str) {
     let Some(key) = v.get("k").and_then(Json::as_str) else {
         return;
     };
+    let written = v.get("t").and_then(Json::as_u64).unwrap_or(u64::MAX);
+    if written.saturating_add(RETENTION_SECS) < unix_now() {
+        return;
+    }
     let state = v.get("s").and_then(Json::as_str).unwrap_or("");
     match state {
         "inflight" => {
@@ -137,7 +151,8 @@ impl Journal {
         self.lock().entries.get(key).cloned()
     }
 
-    fn append(&self, line: Json) {
+    fn append(&self, mut line: Json) {
+        line["t"] = Json::from(unix_now());
         let mut inner = self.lock();
         apply(&mut inner.entries, &line.to_string());
         let text = format!("{line}\n");
@@ -209,6 +224,9 @@ mod tests {
         );
         assert_eq!(entries.get("b"), Some(&Recorded::InFlight));
         assert_eq!(entries.get("c"), None);
+        // Lines older than the retention are forgotten.
+        apply(&mut entries, r#"{"k":"old","s":"sent","r":1,"t":1000}"#);
+        assert_eq!(entries.get("old"), None);
         // A torn last line is left for later.
         fs::OpenOptions::new()
             .append(true)
