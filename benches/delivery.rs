@@ -96,9 +96,19 @@ fn batch_per_request(sandbox: &Sandbox, users: &[i64], tag: &str) -> Duration {
     elapsed / LOOPBACK_REQUESTS as u32
 }
 
-fn single_batches_per_request(sandbox: &Sandbox, users: &[i64], tag: &str) -> Duration {
+fn single_batches_per_request(
+    sandbox: &Sandbox,
+    users: &[i64],
+    tag: &str,
+    keyed: bool,
+) -> Duration {
     let mut bot = bot_on(sandbox, tag);
-    let all = requests(users, tag, LOOPBACK_REQUESTS);
+    let mut all = requests(users, tag, LOOPBACK_REQUESTS);
+    if !keyed {
+        for r in &mut all {
+            r.as_object_mut().unwrap().remove("key");
+        }
+    }
     let started = Instant::now();
     for r in all {
         let out = json(
@@ -172,7 +182,8 @@ fn main() {
     let _ = send_message_per_request(&fast, &users); // warm up
     let plain = send_message_per_request(&fast, &users);
     let batch = batch_per_request(&fast, &users, "batch");
-    let singles = single_batches_per_request(&fast, &users, "single");
+    let singles = single_batches_per_request(&fast, &users, "single", true);
+    let unkeyed = single_batches_per_request(&fast, &users, "unkeyed", false);
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     println!();
     println!(
@@ -194,5 +205,10 @@ fn main() {
         "| SendBatch, one request per call           | {:15.1} | {:14.2} |",
         us(singles),
         us(singles) / us(plain)
+    );
+    println!(
+        "| SendBatch, one request per call, no key   | {:15.1} | {:14.2} |",
+        us(unkeyed),
+        us(unkeyed) / us(plain)
     );
 }
