@@ -288,7 +288,7 @@ impl Engine {
             };
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(job)));
             if result.is_err() {
-                log::error!("a delivery worker caught a panic; the request is reported as unknown");
+                log::error!("a delivery worker caught a panic");
             }
         }
         // Drop what is still queued, so nothing holds its owner's state.
@@ -343,7 +343,11 @@ impl Engine {
         }
         let mut next = Some(job);
         while let Some(job) = next.take() {
-            self.run_one(job);
+            // A panic must not leave the lane busy for ever.
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_one(job)));
+            if run.is_err() {
+                log::error!("a delivery worker caught a panic; the request's outcome is lost");
+            }
             if let Some(key) = &lane {
                 let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
                 let queued = lanes.get_mut(key).and_then(VecDeque::pop_front);
