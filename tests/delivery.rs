@@ -173,6 +173,7 @@ fn tightened_limits_are_obeyed_through_retry_after() {
     let limited = sandbox.stats().rate_limited;
     // A 429 pauses every sender for retry_after; hammering on would meet
     // about two 429s for every message here.
+    println!("sandbox at 10/s, engine at 30/s: {limited} answers 429 for 30 messages");
     assert!(limited > 0, "the sandbox's limit was met");
     assert!(limited <= 12, "429s: {limited}");
     assert_eq!(status(&mut bot, &id, 0)["failed"], 0);
