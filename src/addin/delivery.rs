@@ -80,7 +80,8 @@ impl Notify for HostNotify {
 #[derive(Default)]
 pub(super) struct DeliveryPart {
     engine: Option<(String, EngineHandle)>,
-    notify: Option<Arc<HostNotify>>,
+    /// Event targets of this object's broadcasts, one per token used.
+    notify: Vec<Arc<HostNotify>>,
     /// The journal of the last keyed batch, kept open for the next one.
     journal: Option<Arc<Journal>>,
 }
@@ -166,7 +167,7 @@ impl DeliveryPart {
     /// Lets go of the engine (the last object of a bot stops its threads)
     /// and stops raising events toward this object's host.
     pub(super) fn done(&mut self) {
-        if let Some(n) = self.notify.take() {
+        for n in self.notify.drain(..) {
             *n.host.lock().unwrap_or_else(|e| e.into_inner()) = None;
         }
         self.engine = None;
@@ -201,19 +202,27 @@ impl DeliveryPart {
     }
 
     fn notify(&mut self, ctx: &Context) -> Arc<HostNotify> {
-        let n = self.notify.get_or_insert_with(|| {
-            Arc::new(HostNotify {
-                host: Mutex::new(None),
-                token: ctx.client.token.clone(),
-            })
-        });
         if let Some(host) = &ctx.host {
             if !host.app_type().is_server() && host.event_buffer_depth() < EVENT_BUFFER_DEPTH {
                 host.set_event_buffer_depth(EVENT_BUFFER_DEPTH);
             }
         }
+        let current = self
+            .notify
+            .iter()
+            .find(|n| n.token == ctx.client.token)
+            .cloned();
+        let n = current.unwrap_or_else(|| {
+            // Broadcasts of an earlier token keep theirs; all are let go at Done.
+            let n = Arc::new(HostNotify {
+                host: Mutex::new(None),
+                token: ctx.client.token.clone(),
+            });
+            self.notify.push(n.clone());
+            n
+        });
         *n.host.lock().unwrap_or_else(|e| e.into_inner()) = ctx.host.clone();
-        n.clone()
+        n
     }
 
     /// Applies `"limits"` of the options to the bot's shared limiter.
