@@ -8,6 +8,7 @@ use std::ffi::{c_int, c_long, c_void};
 
 mod addin;
 pub mod binding;
+pub mod delivery;
 mod ffi;
 mod logging;
 mod receiving;

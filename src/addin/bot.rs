@@ -1,13 +1,14 @@
 //! The `Bot` object: dispatch of the member table to its parts, the last
 //! error, the language of texts and the debug hooks. Everything else lives
 //! in the parts (`connection.rs`, `journal.rs`, `sending.rs`,
-//! `receiving.rs`, `binding.rs`), each with its own state.
+//! `receiving.rs`, `binding.rs`, `delivery.rs`), each with its own state.
 
 use crate::ffi::{AddinObject, Host, Param, Value};
 
 use super::binding::BindingPart;
 use super::connection::Connection;
 use super::context::Context;
+use super::delivery::DeliveryPart;
 use super::errors::{AddinError, Lang, Name};
 use super::journal::Journal;
 use super::members::{self, MethodSpec, Part, PropId, PropSpec, METHODS, PROPS};
@@ -35,6 +36,7 @@ pub struct Bot {
     sending: Sending,
     receiving: Receiving,
     binding: BindingPart,
+    delivery: DeliveryPart,
     lang: Lang,
     lang_from_ui: bool,
     last_error: String,
@@ -56,6 +58,7 @@ impl Bot {
             // Binding attempts are redeemed wherever updates arrive.
             receiving: Receiving::with_interceptors(binding.interceptors()),
             binding,
+            delivery: DeliveryPart::default(),
             lang: Lang::default(),
             lang_from_ui: false,
             last_error: String::new(),
@@ -97,6 +100,7 @@ impl Bot {
             Part::Sending => self.sending.read_prop(spec.id),
             Part::Receiving => self.receiving.read_prop(spec.id),
             Part::Binding => self.binding.read_prop(spec.id),
+            Part::Delivery => Value::Empty,
         }
     }
 
@@ -115,6 +119,7 @@ impl Bot {
             Part::Sending => self.sending.write_prop(spec.id, name, value),
             Part::Receiving => self.receiving.write_prop(spec.id, name, value),
             Part::Binding => self.binding.write_prop(spec.id, name, value),
+            Part::Delivery => Err(AddinError::ReadOnly(name)),
         }
     }
 
@@ -140,6 +145,10 @@ impl Bot {
                 Ok(config) => self.binding.run(&mut cx, &config, &a),
                 Err(e) => Err(e),
             },
+            Part::Delivery => {
+                let state_dir = self.receiving.state_dir();
+                self.delivery.run(&mut cx, &a, state_dir, &mut self.sending)
+            }
             Part::Object | Part::Journal => {
                 Err(AddinError::Internal(format!("{} has no handler", spec.en)))
             }
@@ -199,6 +208,7 @@ impl AddinObject for Bot {
 
     fn done(&mut self) {
         self.receiving.stop();
+        self.delivery.done();
         self.connection.close();
         self.host = None;
     }

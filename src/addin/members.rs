@@ -59,6 +59,10 @@ pub enum MethodId {
     BindingQR,
     BindContact,
     CancelBindingCode,
+    Broadcast,
+    BroadcastStatus,
+    CancelBroadcast,
+    SendBatch,
 }
 
 /// The part of the object that handles a member: `Bot` forwards every
@@ -78,6 +82,8 @@ pub enum Part {
     Receiving,
     /// Binding contacts (`binding.rs`).
     Binding,
+    /// Broadcasts and batch sending (`delivery.rs`).
+    Delivery,
 }
 
 /// A property row.
@@ -554,6 +560,48 @@ pub static METHODS: &[MethodSpec] = &[
         en: "CancelBindingCode",
         ru: "ОтменитьКодПривязки",
         params: &[required("Code", "Код")],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::Broadcast,
+        part: Part::Delivery,
+        en: "Broadcast",
+        ru: "Рассылка",
+        params: &[
+            required("Recipients", "Получатели"),
+            required("Message", "Сообщение"),
+            optional("Options", "Параметры"),
+        ],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::BroadcastStatus,
+        part: Part::Delivery,
+        en: "BroadcastStatus",
+        ru: "СостояниеРассылки",
+        params: &[
+            required("Id", "Ид"),
+            optional("WaitSeconds", "СекундОжидания"),
+        ],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::CancelBroadcast,
+        part: Part::Delivery,
+        en: "CancelBroadcast",
+        ru: "ОтменитьРассылку",
+        params: &[required("Id", "Ид")],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::SendBatch,
+        part: Part::Delivery,
+        en: "SendBatch",
+        ru: "ОтправитьПакет",
+        params: &[
+            required("Requests", "Запросы"),
+            optional("Options", "Параметры"),
+        ],
         returns: true,
     },
 ];

@@ -93,7 +93,10 @@ pub(crate) fn execute(
     }
 }
 
-fn attempt(t: &Transport, request: &Request<'_>) -> Result<Value, Error> {
+/// Sends `request` once, without retries or migration: Telegram's `result`,
+/// or the error, which tells whether the request may have arrived
+/// ([`Error::maybe_delivered`]).
+pub(crate) fn attempt(t: &Transport, request: &Request<'_>) -> Result<Value, Error> {
     let method = request.method.as_str();
     let url = t.method_url(method);
     let response = if request.files.is_empty() {
