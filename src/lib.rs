@@ -7,6 +7,8 @@
 use std::ffi::{c_int, c_long, c_void};
 
 mod addin;
+pub mod binding;
+pub mod delivery;
 mod ffi;
 pub mod fsguard;
 mod logging;

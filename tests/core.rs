@@ -27,6 +27,7 @@ const PROPS: &[(&str, &str)] = &[
     ("LastErrorKind", "ВидПоследнейОшибки"),
     ("ConfirmEvents", "ПодтверждатьСобытия"),
     ("MaxParts", "МаксимумЧастей"),
+    ("BindingReply", "ОтветПриПривязке"),
 ];
 
 const METHODS: &[(&str, &str, i64)] = &[
@@ -48,6 +49,10 @@ const METHODS: &[(&str, &str, i64)] = &[
     ("SetWebhook", "УстановитьWebhook", 3),
     ("DeleteWebhook", "УдалитьWebhook", 1),
     ("ParseWebhook", "РазобратьWebhook", 2),
+    ("NewBindingCode", "НовыйКодПривязки", 2),
+    ("BindingQR", "QRКодПривязки", 2),
+    ("BindContact", "ПривязатьКонтакт", 2),
+    ("CancelBindingCode", "ОтменитьКодПривязки", 1),
 ];
 
 fn flip_case(s: &str) -> String {

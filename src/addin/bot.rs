@@ -1,12 +1,14 @@
 //! The `Bot` object: dispatch of the member table to its parts, the last
 //! error, the language of texts and the debug hooks. Everything else lives
 //! in the parts (`connection.rs`, `journal.rs`, `sending.rs`,
-//! `receiving.rs`), each with its own state.
+//! `receiving.rs`, `binding.rs`, `delivery.rs`), each with its own state.
 
 use crate::ffi::{AddinObject, Host, Param, Value};
 
+use super::binding::BindingPart;
 use super::connection::Connection;
 use super::context::Context;
+use super::delivery::DeliveryPart;
 use super::errors::{AddinError, Lang, Name};
 use super::journal::Journal;
 use super::members::{self, MethodSpec, Part, PropId, PropSpec, METHODS, PROPS};
@@ -28,12 +30,13 @@ enum PanicPoint {
 }
 
 /// The `AddIn.<Name>.Bot` object.
-#[derive(Default)]
 pub struct Bot {
     connection: Connection,
     journal: Journal,
     sending: Sending,
     receiving: Receiving,
+    binding: BindingPart,
+    delivery: DeliveryPart,
     lang: Lang,
     lang_from_ui: bool,
     last_error: String,
@@ -47,7 +50,23 @@ pub struct Bot {
 impl Bot {
     /// A new object with default settings.
     pub fn new() -> Bot {
-        Bot::default()
+        let binding = BindingPart::default();
+        Bot {
+            connection: Connection::default(),
+            journal: Journal::default(),
+            sending: Sending::default(),
+            // Binding attempts are redeemed wherever updates arrive.
+            receiving: Receiving::with_interceptors(binding.interceptors()),
+            binding,
+            delivery: DeliveryPart::default(),
+            lang: Lang::default(),
+            lang_from_ui: false,
+            last_error: String::new(),
+            last_error_kind: String::new(),
+            host: None,
+            #[cfg(debug_assertions)]
+            panic_at: std::sync::Mutex::new(None),
+        }
     }
 
     #[cfg(debug_assertions)]
@@ -80,6 +99,8 @@ impl Bot {
             Part::Journal => self.journal.read_prop(spec.id),
             Part::Sending => self.sending.read_prop(spec.id),
             Part::Receiving => self.receiving.read_prop(spec.id),
+            Part::Binding => self.binding.read_prop(spec.id),
+            Part::Delivery => Value::Empty,
         }
     }
 
@@ -97,6 +118,8 @@ impl Bot {
             Part::Journal => self.journal.write_prop(spec.id, name, value),
             Part::Sending => self.sending.write_prop(spec.id, name, value),
             Part::Receiving => self.receiving.write_prop(spec.id, name, value),
+            Part::Binding => self.binding.write_prop(spec.id, name, value),
+            Part::Delivery => Err(AddinError::ReadOnly(name)),
         }
     }
 
@@ -118,6 +141,14 @@ impl Bot {
             Part::Connection => cx.connection.run(&a),
             Part::Sending => self.sending.run(&mut cx, &a),
             Part::Receiving => self.receiving.run(&mut cx, &a),
+            Part::Binding => match self.receiving.poller_config(&cx) {
+                Ok(config) => self.binding.run(&mut cx, &config, &a),
+                Err(e) => Err(e),
+            },
+            Part::Delivery => {
+                let state_dir = self.receiving.state_dir();
+                self.delivery.run(&mut cx, &a, state_dir, &mut self.sending)
+            }
             Part::Object | Part::Journal => {
                 Err(AddinError::Internal(format!("{} has no handler", spec.en)))
             }
@@ -177,6 +208,7 @@ impl AddinObject for Bot {
 
     fn done(&mut self) {
         self.receiving.stop();
+        self.delivery.done();
         self.connection.close();
         self.host = None;
     }

@@ -26,6 +26,7 @@ pub enum PropId {
     ConfirmEvents,
     /// Most messages one `SendMessage` may split a long text into.
     MaxParts,
+    BindingReply,
 }
 
 /// A method of the object.
@@ -58,6 +59,14 @@ pub enum MethodId {
     /// Debug builds only: raises one external event through the normal path.
     #[cfg(debug_assertions)]
     DebugEvent,
+    NewBindingCode,
+    BindingQR,
+    BindContact,
+    CancelBindingCode,
+    Broadcast,
+    BroadcastStatus,
+    CancelBroadcast,
+    SendBatch,
 }
 
 /// The part of the object that handles a member: `Bot` forwards every
@@ -75,6 +84,10 @@ pub enum Part {
     Sending,
     /// Receiving (`receiving.rs`).
     Receiving,
+    /// Binding contacts (`binding.rs`).
+    Binding,
+    /// Broadcasts and batch sending (`delivery.rs`).
+    Delivery,
 }
 
 /// A property row.
@@ -310,6 +323,14 @@ pub static PROPS: &[PropSpec] = &[
         true,
         true,
     ),
+    prop(
+        PropId::BindingReply,
+        Part::Binding,
+        "BindingReply",
+        "ОтветПриПривязке",
+        true,
+        true,
+    ),
 ];
 
 /// Every method, in the order 1C numbers them.
@@ -518,6 +539,89 @@ pub static METHODS: &[MethodSpec] = &[
         en: "DebugEvent",
         ru: "ОтладкаСобытие",
         params: &[required("Message", "Сообщение"), optional("Data", "Данные")],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::NewBindingCode,
+        part: Part::Binding,
+        en: "NewBindingCode",
+        ru: "НовыйКодПривязки",
+        params: &[
+            optional("Subject", "Предмет"),
+            optional("TTLSeconds", "СрокДействияСекунд"),
+        ],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::BindingQR,
+        part: Part::Binding,
+        en: "BindingQR",
+        ru: "QRКодПривязки",
+        params: &[
+            required("CodeOrLink", "КодИлиСсылка"),
+            optional("Size", "Размер"),
+        ],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::BindContact,
+        part: Part::Binding,
+        en: "BindContact",
+        ru: "ПривязатьКонтакт",
+        params: &[
+            required("Code", "Код"),
+            optional("WaitSeconds", "СекундОжидания"),
+        ],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::CancelBindingCode,
+        part: Part::Binding,
+        en: "CancelBindingCode",
+        ru: "ОтменитьКодПривязки",
+        params: &[required("Code", "Код")],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::Broadcast,
+        part: Part::Delivery,
+        en: "Broadcast",
+        ru: "Рассылка",
+        params: &[
+            required("Recipients", "Получатели"),
+            required("Message", "Сообщение"),
+            optional("Options", "Параметры"),
+        ],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::BroadcastStatus,
+        part: Part::Delivery,
+        en: "BroadcastStatus",
+        ru: "СостояниеРассылки",
+        params: &[
+            required("Id", "Ид"),
+            optional("WaitSeconds", "СекундОжидания"),
+        ],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::CancelBroadcast,
+        part: Part::Delivery,
+        en: "CancelBroadcast",
+        ru: "ОтменитьРассылку",
+        params: &[required("Id", "Ид")],
+        returns: true,
+    },
+    MethodSpec {
+        id: MethodId::SendBatch,
+        part: Part::Delivery,
+        en: "SendBatch",
+        ru: "ОтправитьПакет",
+        params: &[
+            required("Requests", "Запросы"),
+            optional("Options", "Параметры"),
+        ],
         returns: true,
     },
 ];

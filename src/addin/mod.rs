@@ -1,11 +1,13 @@
 //! The 1C-facing `Bot` object: its member table, parameter conversion and
 //! errors turned into exception texts. `Bot` only dispatches: each part
-//! (connection, journal, sending, receiving) keeps its own state and takes a
+//! (connection, journal, sending, receiving, binding, delivery) keeps its own state and takes a
 //! [`context::Context`] for a call.
 
+mod binding;
 mod bot;
 mod connection;
 mod context;
+mod delivery;
 mod errors;
 mod events;
 mod journal;

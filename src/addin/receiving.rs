@@ -10,8 +10,9 @@ use serde_json::{json, Value as Json};
 
 use crate::ffi::{Host, Param, Value};
 use crate::receiving::{
-    self, default_state_dir, json_array, parse_webhook, BackoffConfig, Delivery, Notice,
-    OffsetStore, PollerConfig, PullError, Status, Subscription, Update, UpdateSink, WebhookError,
+    self, default_state_dir, json_array, parse_webhook, BackoffConfig, Delivery, Intercepted,
+    InterceptorSource, Notice, OffsetStore, PollerConfig, PullError, Status, Subscription, Update,
+    UpdateSink, WebhookError,
 };
 use crate::telegram::{self, Token};
 
@@ -68,6 +69,8 @@ pub struct Receiving {
     /// Whether the running event subscription was started with `confirm_events`.
     events_confirmed: bool,
     tuning: Tuning,
+    /// Makes the interceptor put in front of subscribers (the object's binding).
+    interceptors: Option<Arc<dyn InterceptorSource>>,
 }
 
 /// Raises updates and notices as external events of one object.
@@ -198,6 +201,14 @@ fn allowed_updates(name: Name, param: &Param<'_>) -> Result<Option<Vec<String>>,
 }
 
 impl Receiving {
+    /// A receiving part whose updates pass `source`'s interceptor first.
+    pub fn with_interceptors(source: Arc<dyn InterceptorSource>) -> Receiving {
+        Receiving {
+            interceptors: Some(source),
+            ..Receiving::default()
+        }
+    }
+
     /// The folder of the offset files (`StateDir`, or the default).
     pub fn state_dir(&self) -> PathBuf {
         if self.state_dir.is_empty() {
@@ -338,7 +349,19 @@ impl Receiving {
                 };
                 let header = params::opt_string(name(1), &arg(1))?.unwrap_or_default();
                 match parse_webhook(&body, &header, &self.webhook_secret) {
-                    Ok(update) => Ok(Value::from(update.json)),
+                    // A binding attempt is redeemed here too (without a
+                    // token nothing can be answered, so nothing is).
+                    Ok(update) => Ok(Value::from(match self.poller_config(cx) {
+                        Ok(PollerConfig {
+                            interceptor: Some(i),
+                            ..
+                        }) => match i.intercept(&update) {
+                            Intercepted::Pass => update.json,
+                            Intercepted::Replaced(u) => u.json,
+                            Intercepted::Consumed => json!({ "update_id": update.id }).to_string(),
+                        },
+                        _ => update.json,
+                    })),
                     Err(e) => Err(webhook_error(&e)),
                 }
             }
@@ -380,16 +403,25 @@ impl Receiving {
         self.events_confirmed = false;
     }
 
-    fn poller_config(&self, cx: &Context<'_>) -> Result<PollerConfig, AddinError> {
+    /// The receiving configuration of this object's bot, with the
+    /// interceptor from the object's source (binding) in front of subscribers.
+    pub fn poller_config(&self, cx: &Context<'_>) -> Result<PollerConfig, AddinError> {
+        let client = cx.connection.config()?;
+        let state_dir = self.state_dir();
+        let interceptor = self
+            .interceptors
+            .as_ref()
+            .map(|source| source.interceptor(&client, &state_dir));
         Ok(PollerConfig {
-            client: cx.connection.config()?,
+            client,
             long_poll: Duration::from_secs(
                 self.long_poll_secs.unwrap_or(DEFAULT_LONG_POLL_SECS) as u64
             ),
-            state_dir: self.state_dir(),
+            state_dir,
             backoff: self.tuning.backoff,
             min_interval: self.tuning.min_interval,
             redelivery_cap: self.tuning.redelivery_cap,
+            interceptor,
         })
     }
 

@@ -47,6 +47,20 @@ pub struct Sending {
     max_parts: Option<i64>,
 }
 
+impl Sending {
+    /// Takes the file `AddFile` attached under `name`: its file name and
+    /// bytes (a path is read now). `None` when no such file is attached.
+    pub fn take_file(&mut self, name: &str) -> Option<(String, std::io::Result<Vec<u8>>)> {
+        let at = self.pending.iter().position(|p| p.name == name)?;
+        let p = self.pending.remove(at);
+        let bytes = match p.held {
+            Held::Bytes(b) => Ok(b),
+            Held::Path(path) => std::fs::read(path),
+        };
+        Some((p.file_name, bytes))
+    }
+}
+
 fn invalid(name: Name, why: impl Into<String>) -> AddinError {
     AddinError::Invalid {
         name,

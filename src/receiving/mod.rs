@@ -10,6 +10,8 @@
 //! confirms that batch to Telegram.
 
 mod backoff;
+mod intercept;
+mod peek;
 mod poller;
 mod registry;
 mod sink;
@@ -18,8 +20,10 @@ mod update;
 mod webhook;
 
 pub use backoff::BackoffConfig;
+pub use intercept::{Intercepted, InterceptorSource, UpdateInterceptor};
+pub use peek::peek;
 pub use poller::{Delivery, PollerConfig, Status};
-pub use registry::{subscribe, PullError, Subscription};
+pub use registry::{polling, subscribe, PullError, Subscription};
 pub use sink::{Notice, UpdateSink};
 pub use store::{default_state_dir, OffsetStore};
 pub use update::{json_array, leading_update_id, Update};

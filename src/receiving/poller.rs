@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::telegram::{self, Aborter, ClientConfig, LongPoll, PollRequest};
 
 use super::backoff::{Backoff, BackoffConfig};
+use super::intercept::{Intercepted, UpdateInterceptor};
 use super::sink::{Notice, UpdateSink};
 use super::store::{Durability, OffsetStore};
 use super::update::{Update, ALL_KINDS};
@@ -32,6 +33,8 @@ pub struct PollerConfig {
     pub min_interval: Duration,
     /// Largest pause before offering a refused event again.
     pub redelivery_cap: Duration,
+    /// Sees every update before subscribers do (binding).
+    pub interceptor: Option<Arc<dyn UpdateInterceptor>>,
 }
 
 /// What the poller is doing.
@@ -140,22 +143,22 @@ impl State {
     }
 
     /// Queues new updates for every subscriber entitled to them; returns how many were new.
-    fn distribute(&mut self, values: Vec<Value>) -> usize {
-        let mut updates: Vec<Update> = values.iter().filter_map(Update::from_value).collect();
-        updates.sort_by_key(|u| u.id);
+    /// An update consumed by the interceptor (`None`) only moves `fetched`.
+    fn distribute(&mut self, updates: Vec<(i64, Option<Update>)>) -> usize {
         let mut new = 0;
-        for update in updates {
-            if update.id <= self.fetched {
+        for (id, update) in updates {
+            if id <= self.fetched {
                 continue; // a duplicate
             }
-            self.fetched = update.id;
+            self.fetched = id;
             new += 1;
+            let Some(update) = update else {
+                continue;
+            };
             for sub in self.subs.values_mut() {
-                if sub
-                    .allowed
-                    .as_ref()
-                    .is_none_or(|a| a.contains(&update.kind))
-                {
+                if sub.allowed.as_ref().is_none_or(|a| {
+                    a.contains(&update.kind) || (update.kind == "binding" && a.contains("message"))
+                }) {
                     sub.queue.push_back(Item::Update(update.clone()));
                 }
             }
@@ -269,7 +272,31 @@ impl Drop for Poller {
     }
 }
 
+/// Sorts a batch and shows each new update to the interceptor, outside the lock.
+fn intercept(config: &PollerConfig, offset: i64, values: Vec<Value>) -> Vec<(i64, Option<Update>)> {
+    let mut updates: Vec<Update> = values.iter().filter_map(Update::from_value).collect();
+    updates.sort_by_key(|u| u.id);
+    updates
+        .into_iter()
+        .map(|u| match &config.interceptor {
+            Some(i) if u.id >= offset => match i.intercept(&u) {
+                Intercepted::Pass => (u.id, Some(u)),
+                Intercepted::Consumed => (u.id, None),
+                Intercepted::Replaced(r) => (u.id, Some(r)),
+            },
+            _ => (u.id, Some(u)),
+        })
+        .collect()
+}
+
 fn run(shared: &Shared, poll: &LongPoll, config: &PollerConfig) {
+    run_loop(shared, poll, config);
+    if let Some(interceptor) = &config.interceptor {
+        interceptor.stopped();
+    }
+}
+
+fn run_loop(shared: &Shared, poll: &LongPoll, config: &PollerConfig) {
     let mut backoff = Backoff::new(config.backoff);
     let mut not_before = Instant::now();
     loop {
@@ -291,8 +318,13 @@ fn run(shared: &Shared, poll: &LongPoll, config: &PollerConfig) {
             allowed_updates: st.allowed_union(),
         };
         drop(st);
+        if let Some(interceptor) = &config.interceptor {
+            interceptor.receiving(request.timeout);
+        }
         let started = Instant::now();
-        let result = poll.get_updates(&request);
+        let result = poll
+            .get_updates(&request)
+            .map(|values| intercept(config, request.offset, values));
         let mut st = shared.lock();
         if st.stop {
             return;

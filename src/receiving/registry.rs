@@ -40,6 +40,13 @@ fn key_of(config: &PollerConfig) -> String {
     )
 }
 
+/// Whether a poller of `config`'s bot runs in this process.
+pub fn polling(config: &PollerConfig) -> bool {
+    let key = key_of(config);
+    let pollers = POLLERS.lock().unwrap_or_else(|e| e.into_inner());
+    pollers.iter().any(|(k, p)| *k == key && p.alive())
+}
+
 /// Subscribes to the poller of `config`'s bot, starting one when none runs.
 /// The first subscriber's settings (long-poll timeout, state folder, backoff)
 /// are the poller's; each subscriber gets the update kinds in `allowed`

@@ -32,6 +32,13 @@ impl Client {
         send::execute_raw(&self.transport, &self.options, request)
     }
 
+    /// Sends `request` once, without retries or migration (the delivery
+    /// engine paces and repeats by itself). The error tells whether the
+    /// request may have arrived ([`Error::maybe_delivered`]).
+    pub fn attempt(&self, request: &Request<'_>) -> Result<Value, Error> {
+        send::attempt_value(&self.transport, request)
+    }
+
     /// Calls `method` with JSON `params` and returns Telegram's `result`.
     /// Retries and migration apply (see `send.rs`).
     pub fn call(&self, method: &str, params: &Value) -> Result<Value, Error> {

@@ -17,6 +17,8 @@ mod token;
 mod transport;
 
 pub use client::Client;
+#[cfg(test)]
+pub use error::ResponseParameters;
 pub use error::{ConfigError, Error};
 pub use limits::{utf16_len, Limits, CAPTION_LIMIT, TEXT_LIMIT};
 pub use longpoll::{Aborter, LongPoll, PollRequest};

@@ -114,6 +114,19 @@ pub(crate) fn execute_raw(
     }
 }
 
+/// Sends `request` once, without retries or migration, and parses
+/// Telegram's `result`; the error tells whether the request may have arrived
+/// ([`Error::maybe_delivered`]). The delivery engine paces and repeats by itself.
+pub(crate) fn attempt_value(t: &Transport, request: &Request<'_>) -> Result<Value, Error> {
+    let raw = attempt(t, request)?;
+    serde_json::from_str(&raw).map_err(|e| Error::BadResponse {
+        method: request.method.clone(),
+        status: 200,
+        detail: e.to_string(),
+    })
+}
+
+/// Sends `request` once: Telegram's `result` as its JSON text.
 fn attempt(t: &Transport, request: &Request<'_>) -> Result<String, Error> {
     let method = request.method.as_str();
     let url = t.method_url(method);

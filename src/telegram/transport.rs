@@ -141,6 +141,9 @@ impl Transport {
             .timeout_connect(Some(connect_timeout))
             .proxy(proxy)
             .user_agent("telegram-addin-1c")
+            // The delivery engine keeps several requests in flight.
+            .max_idle_connections_per_host(32)
+            .max_idle_connections(64)
             .build();
         // Names resolve through a short cache, not a thread per request.
         let (agent, _) = resolver::agent(agent_config, connect_timeout);
