@@ -60,6 +60,12 @@ pub struct Sink {
     file: Mutex<Option<(File, u64)>>,
 }
 
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sink").field("path", &self.path).finish()
+    }
+}
+
 impl Sink {
     /// Opens (creates) the file now, so a bad path is reported when it is set.
     pub fn open(path: &str, level: LevelFilter) -> Result<Arc<Sink>, FsError> {
@@ -132,6 +138,16 @@ type Context = Option<Option<Arc<Sink>>>;
 
 thread_local! {
     static CURRENT: RefCell<Context> = const { RefCell::new(None) };
+}
+
+/// The log of the object whose call runs on this thread, to hand to a thread
+/// that works for that object (the poller, delivery workers).
+pub fn current() -> Option<Arc<Sink>> {
+    CURRENT
+        .try_with(|c| c.borrow().clone())
+        .ok()
+        .flatten()
+        .flatten()
 }
 
 /// Restores the previous context of the thread when dropped.

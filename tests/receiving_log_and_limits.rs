@@ -190,3 +190,43 @@ fn max_parts_refuses_a_huge_text_and_sends_nothing() {
     assert_eq!(bot.get("MaxParts").unwrap(), Value::I4(21));
     finish(bot);
 }
+
+#[test]
+fn the_polling_thread_writes_to_the_log_of_the_object_that_started_it() {
+    let (sandbox, mut polling, dir) = setup(en(), "log-own");
+    let own = log_path(&dir);
+    polling.set("LogLevel", Value::str("debug")).unwrap();
+    polling
+        .set("LogFile", Value::str(own.to_string_lossy()))
+        .unwrap();
+    polling.call("StartPolling", &[]).unwrap();
+    // Another object sets its log later: the process's "latest" log.
+    let (_other_sandbox, mut other, other_dir) = setup(en(), "log-other");
+    let theirs = log_path(&other_dir);
+    other.set("LogLevel", Value::str("debug")).unwrap();
+    other
+        .set("LogFile", Value::str(theirs.to_string_lossy()))
+        .unwrap();
+    let user = sandbox.create_user("Routed");
+    let id = sandbox.user_sends_text(user, "x").unwrap().update_id;
+    next_update(&polling, T).expect("the update arrives");
+    polling.call("StopPolling", &[]).unwrap();
+    let needle = format!("update {id} accepted by the platform");
+    let own_text = std::fs::read_to_string(&own).unwrap();
+    let their_text = std::fs::read_to_string(&theirs).unwrap();
+    assert!(
+        own_text.contains(&needle),
+        "not in its own log:\n{own_text}"
+    );
+    assert!(
+        !their_text.contains(&needle),
+        "in the other object's log:\n{their_text}"
+    );
+    for bot in [&mut polling, &mut other] {
+        bot.set("LogFile", Value::str("")).unwrap();
+    }
+    finish(other);
+    finish(polling);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&other_dir);
+}

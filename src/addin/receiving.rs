@@ -422,6 +422,7 @@ impl Receiving {
             min_interval: self.tuning.min_interval,
             redelivery_cap: self.tuning.redelivery_cap,
             interceptor,
+            log: crate::logging::current(),
         })
     }
 

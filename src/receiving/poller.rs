@@ -35,6 +35,9 @@ pub struct PollerConfig {
     pub redelivery_cap: Duration,
     /// Sees every update before subscribers do (binding).
     pub interceptor: Option<Arc<dyn UpdateInterceptor>>,
+    /// The log of the object that started polling: the thread writes there,
+    /// not to whichever object set a log last.
+    pub log: Option<Arc<crate::logging::Sink>>,
 }
 
 /// What the poller is doing.
@@ -235,7 +238,10 @@ impl Poller {
         let for_thread = shared.clone();
         let thread = std::thread::Builder::new()
             .name("telegram-poller".into())
-            .spawn(move || run(&for_thread, &poll, &config))
+            .spawn(move || {
+                let _log = crate::logging::enter(config.log.clone());
+                run(&for_thread, &poll, &config)
+            })
             .map_err(|e| e.to_string())?;
         Ok((
             Poller {
