@@ -212,11 +212,31 @@ fn stale_temp_files_are_cleaned_and_state_files_are_owner_only() {
     assert!(!stale.exists(), "the stale temp file is removed at start");
     let mode = std::fs::metadata(&offset).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "offset file mode {mode:o}");
-    let names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(names.len(), 1, "only the offset file: {names:?}");
+    // Besides the offset file, only the binding folder (its "receiving" lease)
+    // may be there; no temp file anywhere, and everything owner-only.
+    let offset_name = offset.file_name().unwrap().to_string_lossy().into_owned();
+    let mut stack = vec![dir.clone()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let meta = entry.metadata().unwrap();
+            let mode = meta.permissions().mode() & 0o777;
+            assert!(!name.contains(".tmp"), "a temp file is left: {name}");
+            if folder == dir {
+                assert!(
+                    name == offset_name || name.starts_with("binding-"),
+                    "only the offset file and the binding folder: {name}"
+                );
+            }
+            if meta.is_dir() {
+                assert_eq!(mode, 0o700, "{name} folder mode {mode:o}");
+                stack.push(entry.path());
+            } else {
+                assert_eq!(mode, 0o600, "{name} file mode {mode:o}");
+            }
+        }
+    }
     finish(server);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -193,6 +193,8 @@ impl Engine {
             workers: Mutex::new(Vec::new()),
             lanes: Mutex::new(HashMap::new()),
         });
+        // The workers write to the log of the object that started the engine.
+        let log = crate::logging::current();
         let mut handles = Vec::new();
         for n in 0..WORKERS {
             let queues = Queues {
@@ -203,7 +205,13 @@ impl Engine {
             let me = engine.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("tg-delivery-{n}"))
-                .spawn(move || me.work(queues));
+                .spawn({
+                    let log = log.clone();
+                    move || {
+                        let _log = crate::logging::enter(log);
+                        me.work(queues)
+                    }
+                });
             match spawned {
                 Ok(h) => handles.push(h),
                 Err(e) => {
@@ -234,6 +242,17 @@ impl Engine {
         };
         if self.stop.load(Ordering::SeqCst) {
             return;
+        }
+        // A chat's lane is claimed here, in the order jobs are submitted: two
+        // workers that took a chat's jobs from the queue could otherwise
+        // reach the lane in either order.
+        if let Some(key) = job.params.get("chat_id").map(super::limiter::chat_key) {
+            let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(waiting) = lanes.get_mut(&key) {
+                waiting.push_back(job);
+                return;
+            }
+            lanes.insert(key, VecDeque::new());
         }
         let _ = queue.send(job);
     }
@@ -326,19 +345,11 @@ impl Engine {
         }
     }
 
-    /// Runs a job in its chat's lane: one request per chat at a time, in
-    /// the order they were queued. A job for a chat that is busy joins the
-    /// lane and the worker takes another job; the lane's worker runs it next.
+    /// Runs a job that holds its chat's lane (claimed in [`Engine::submit`]),
+    /// then the jobs that joined the lane meanwhile, in the order they were
+    /// submitted: one request per chat at a time.
     fn run(&self, job: Job) {
         let lane = job.params.get("chat_id").map(super::limiter::chat_key);
-        if let Some(key) = &lane {
-            let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(waiting) = lanes.get_mut(key) {
-                waiting.push_back(job);
-                return;
-            }
-            lanes.insert(key.clone(), VecDeque::new());
-        }
         let mut next = Some(job);
         while let Some(job) = next.take() {
             // A panic must not leave the lane busy for ever.
