@@ -9,7 +9,11 @@
 //!   no lookup at all;
 //! - starts a lookup thread only when the cache is cold, and waits for it no
 //!   longer than the connect timeout (the request's own budget if shorter);
-//! - never caches a failed lookup.
+//! - never caches a failed lookup;
+//! - joins a lookup thread that outlived its request when the resolver (the
+//!   agent) is dropped, so no thread of ours runs after `Done` (a host may
+//!   unload the library then). That drop waits for the system's resolver at
+//!   most as long as its own timeouts.
 //!
 //! ureq asks the resolver only for what has to be resolved here: the target
 //! host without a proxy (or with SOCKS4/`socks5://`, which take an address),
@@ -23,6 +27,7 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ureq::config::Config;
@@ -45,6 +50,37 @@ type Lookup = dyn Fn(&str) -> io::Result<Vec<SocketAddr>> + Send + Sync;
 #[derive(Clone)]
 pub struct CachingResolver {
     shared: Arc<Shared>,
+    /// Held by the resolver's clones only, never by a lookup thread, so its
+    /// drop (the agent's) can join them.
+    threads: Arc<Threads>,
+}
+
+/// Lookup threads that may still run; joined on drop.
+#[derive(Default)]
+struct Threads(Mutex<Vec<JoinHandle<()>>>);
+
+impl Threads {
+    /// Keeps `handle`, letting go of the threads that have finished.
+    fn keep(&self, handle: JoinHandle<()>) {
+        let mut threads = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (done, running): (Vec<_>, Vec<_>) =
+            threads.drain(..).partition(JoinHandle::is_finished);
+        *threads = running;
+        threads.push(handle);
+        drop(threads);
+        for finished in done {
+            let _ = finished.join();
+        }
+    }
+}
+
+impl Drop for Threads {
+    fn drop(&mut self) {
+        let threads = std::mem::take(self.0.get_mut().unwrap_or_else(|e| e.into_inner()));
+        for thread in threads {
+            let _ = thread.join();
+        }
+    }
 }
 
 struct Shared {
@@ -99,6 +135,7 @@ impl CachingResolver {
                 cache: Mutex::new(Vec::new()),
                 lookups: AtomicU64::new(0),
             }),
+            threads: Arc::new(Threads::default()),
         }
     }
 
@@ -144,8 +181,9 @@ impl CachingResolver {
                 }
                 let _ = tx.send(found);
             });
-        if let Err(e) = spawned {
-            return Err(Error::Io(e));
+        match spawned {
+            Ok(handle) => self.threads.keep(handle),
+            Err(e) => return Err(Error::Io(e)),
         }
         match rx.recv_timeout(wait) {
             Ok(found) => Ok(found?),
@@ -346,6 +384,28 @@ mod tests {
             .resolve(&uri, &Config::default(), next(Duration::from_millis(10)))
             .unwrap_err();
         assert!(matches!(err, Error::Timeout(Timeout::Global)), "{err:?}");
+    }
+
+    #[test]
+    fn dropping_the_resolver_joins_a_lookup_that_outlived_its_request() {
+        let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&finished);
+        let r = CachingResolver::with_lookup(
+            Duration::from_millis(20),
+            Duration::from_secs(15),
+            move |_| {
+                std::thread::sleep(Duration::from_millis(300));
+                flag.store(true, Ordering::SeqCst);
+                local("")
+            },
+        );
+        assert!(resolve(&r, "http://slow.test/x").is_err(), "cut at 20 ms");
+        assert!(!finished.load(Ordering::SeqCst), "still looking up");
+        drop(r);
+        assert!(
+            finished.load(Ordering::SeqCst),
+            "the lookup thread was not joined when the resolver was dropped"
+        );
     }
 
     #[test]
