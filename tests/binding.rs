@@ -666,14 +666,7 @@ fn setup_a_across_processes_the_dialog_in_another_process_sees_the_binding() {
         "state_dir": dir,
         "code": code_of(&issued),
     });
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_dialog",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let mut child = common::child_test("child_dialog")
         .env("TG_BINDING_CHILD", request.to_string())
         .stdout(std::process::Stdio::piped())
         .spawn()

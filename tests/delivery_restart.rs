@@ -12,7 +12,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -94,14 +94,7 @@ fn child_host() {
 }
 
 fn start_child(mode: &str, sandbox: &Sandbox, dir: &std::path::Path, users: &[i64]) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_host",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    common::child_test("child_host")
         .env("DELIVERY_CHILD", mode)
         .env("DELIVERY_TOKEN", sandbox.token())
         .env("DELIVERY_API", sandbox.api_url())

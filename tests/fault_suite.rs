@@ -27,7 +27,7 @@ mod receiving_util;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
@@ -79,6 +79,7 @@ fn getupdates_fault(i: usize) -> Fault {
 /// form, with ConfirmEvents for `confirm`). Prints `GOT <id>` per handled
 /// update, `CONF <id>` after confirming, `PULL` before each GetUpdates.
 #[test]
+#[ignore = "run as a child process by the kill tests below"]
 fn fault_child_host() {
     let Ok(mode) = std::env::var("FAULT_CHILD") else {
         return;
@@ -142,13 +143,7 @@ struct Child {
 
 impl Child {
     fn start(mode: &str, sandbox: &Sandbox, dir: &std::path::Path) -> Child {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "fault_child_host",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+        let mut child = common::child_test("fault_child_host")
             .env("FAULT_CHILD", mode)
             .env("FAULT_TOKEN", sandbox.token())
             .env("FAULT_API", sandbox.api_url())

@@ -175,6 +175,7 @@ fn the_accept_to_save_window_is_logged_for_every_event() {
 /// per event, prints `GOT <id>` when done and, with ConfirmEvents, confirms
 /// and prints `CONF <id>`.
 #[test]
+#[ignore = "run as a child process by the kill tests below"]
 fn confirm_child_host() {
     let Ok(mode) = std::env::var("CONFIRM_CHILD") else {
         return;
@@ -216,13 +217,7 @@ struct Child {
 impl Child {
     fn start(mode: &str, delay_ms: u64, sandbox: &Sandbox, dir: &std::path::Path) -> Child {
         use std::io::BufRead;
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "confirm_child_host",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+        let mut child = common::child_test("confirm_child_host")
             .env("CONFIRM_CHILD", mode)
             .env("CONFIRM_DELAY_MS", delay_ms.to_string())
             .env("CONFIRM_TOKEN", sandbox.token())

@@ -12,7 +12,7 @@ mod common;
 mod receiving_util;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
 
@@ -69,14 +69,7 @@ struct Host {
 
 impl Host {
     fn start(mode: &str, sandbox: &Sandbox, dir: &std::path::Path) -> Host {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "child_host",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+        let mut child = common::child_test("child_host")
             .env("RECV_CHILD", mode)
             .env("RECV_TOKEN", sandbox.token())
             .env("RECV_API", sandbox.api_url())

@@ -18,7 +18,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
@@ -82,8 +81,7 @@ fn memory_child() {
 }
 
 fn run_child(sandbox: &Sandbox, user: i64, mode: &str, path: &str) -> u64 {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "memory_child", "--ignored", "--nocapture"])
+    let out = common::child_test("memory_child")
         .env("TG1C_MEMORY_CHILD", sandbox.api_url())
         .env("TG1C_USER", user.to_string())
         .env("TG1C_MODE", mode)
@@ -98,7 +96,8 @@ fn run_child(sandbox: &Sandbox, user: i64, mode: &str, path: &str) -> u64 {
     );
     stdout
         .lines()
-        .find_map(|l| l.strip_prefix("GROWTH_KB="))
+        // libtest may print "test memory_child ... " before it on the same line.
+        .find_map(|l| l.split_once("GROWTH_KB=").map(|(_, v)| v))
         .and_then(|v| v.trim().parse().ok())
         .expect("the child reports its growth")
 }

@@ -117,3 +117,18 @@ pub fn text(value: Value) -> String {
 pub fn json(value: Value) -> serde_json::Value {
     serde_json::from_str(&text(value)).expect("JSON result")
 }
+
+/// This test binary again, running only the `#[ignore]`d test `name` in a new
+/// process (a host to kill, a second process sharing a folder); the caller adds
+/// its environment and stdio.
+pub fn child_test(name: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(std::env::current_exe().expect("test binary"));
+    command.args([
+        name,
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    command
+}
